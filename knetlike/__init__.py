@@ -1,0 +1,33 @@
+"""knetlike: Knet.jl's softmax classification lecture, in Python on autograd.
+
+A flat API in Knet's style (``import knetlike as kl``; ``kl.softmax``, ``kl.grad``, ...).
+Where each concept of the lecture lives:
+
+* ``softmax.py``      the model and its loss: predict, logp, probs, softloss, softmax
+* ``derivatives.py``  the hand derivations: Jacobian, backward pass, p - phat, [dW, db]
+* ``gradcheck.py``    autograd against finite differences
+* ``targets.py``      one-hot targets, the zero-one loss
+* ``minibatch.py``    Knet-style minibatches
+* ``train.py``        one epoch of SGD, evaluation, the epoch loop
+* ``history.py``      the per-epoch record and its CSV file
+* ``reference/``      the notes' own numbers, and how far a run is from them
+* ``plots.py``        the figures: curves, images, weights
+* ``boundaries.py``   representational power: linear decision boundaries in 2-D
+* ``data/``           MNIST and Fashion-MNIST: fetched, verified, cached, loaded
+"""
+from autograd import grad
+
+from .data import fashion_mnist, mnist
+from .derivatives import (analytic_gradient, softloss_fused, softloss_grad, softmax_backward,
+                          softmax_fused, softmax_jacobian)
+from .gradcheck import GradCheck, gradcheck
+from .minibatch import minibatch
+from .softmax import logp, predict, probs, softloss, softmax
+from .targets import accuracy, onehot, zeroone
+from .history import Epoch, load_history, save_history
+from .train import Diverged, evaluate, fit, train, train_gradient
+
+#: The notes' ``softmax_gradient = grad(softmax)``: ``[dW, db]`` through the plain formula.
+softmax_gradient = grad(softmax)
+
+__version__ = "0.1.0"

@@ -1,0 +1,49 @@
+"""Argument checks for the public entry points.
+
+They run once per call of a public function (``train`` checks its first batch, not every
+step), never inside a function that autograd traces, so they cost nothing per step.
+Each error names the argument, what it got, and what it needs.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def check_model(w, x=None, ygold=None) -> None:
+    """Check that ``w = [W, b]`` (W C x D, b C x 1) fits ``x`` (D x N) and ``ygold`` (C x N)."""
+    if not isinstance(w, (list, tuple)) or len(w) != 2:
+        raise ValueError(f"w must be a list [W, b], got {type(w).__name__}"
+                         + (f" of length {len(w)}" if isinstance(w, (list, tuple)) else ""))
+    W, b = np.shape(w[0]), np.shape(w[1])
+    if len(W) != 2:
+        raise ValueError(f"w[0] (W) must be a C x D matrix, got shape {W}")
+    if b != (W[0], 1):
+        raise ValueError(f"w[1] (b) must have shape (C, 1) = {(W[0], 1)} to match W {W}, got "
+                         f"shape {b}; reshape it with b.reshape(-1, 1)")
+    if x is not None:
+        xs = np.shape(x)
+        if len(xs) != 2 or xs[0] != W[1]:
+            raise ValueError(f"x must be D x N with D = {W[1]} (the columns of W {W}), got shape "
+                             f"{xs}; one column per instance (transpose an N x D array with x.T)")
+        if xs[1] == 0:
+            raise ValueError("x is an empty batch (0 columns); every batch needs at least one instance")
+    if ygold is not None:
+        ys = np.shape(ygold)
+        n = np.shape(x)[1] if x is not None else ys[-1]
+        if len(ys) != 2 or ys != (W[0], n):
+            raise ValueError(f"ygold must be C x N = {(W[0], n)} (classes x instances), got shape "
+                             f"{ys}; turn integer labels into targets with onehot(labels, C)")
+
+
+def check_labels(labels, nclasses: int, name: str = "labels") -> np.ndarray:
+    """``labels`` as a 1-D integer array with values in ``0..nclasses-1``, or a ValueError."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of class indices, got shape {labels.shape}")
+    if labels.size and not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"{name} must be integers 0..{nclasses - 1}, got dtype {labels.dtype}; "
+                         f"convert with {name}.astype(int) if they are whole numbers")
+    if labels.size and (labels.min() < 0 or labels.max() >= nclasses):
+        bad = labels[(labels < 0) | (labels >= nclasses)][0]
+        raise ValueError(f"{name} must lie in 0..{nclasses - 1} (C = {nclasses} classes), found {bad}")
+    return labels

@@ -1,0 +1,6 @@
+"""`python -m knetlike.data ...`: see knetlike.data.cli."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,117 @@
+"""Command line for the datasets: `python -m knetlike.data fetch|verify|info [DATASET]`.
+
+    fetch mnist      get MNIST into the cache (or find it in --data / $KNETLIKE_DATA)
+    fetch fashion    the same for Fashion-MNIST
+    verify           check every local file against its SHA-256; exit 1 if one is bad
+    info             where the files are, their sizes, and whether their checksums match
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .datasets import DATASETS, Dataset, local_places, obtain, verify
+from .errors import DataError
+from .idx import read_bytes
+from .sources import find_files
+
+
+def file_status(dataset: Dataset, directory: Path) -> list[tuple[str, Path | None, str]]:
+    """For each file of `dataset`: its name, its path in `directory` (or None), and
+    "ok", "missing" or what is wrong with it."""
+    found = find_files(directory, dataset.names)
+    rows = []
+    for spec in dataset.files:
+        path = found.get(spec.name)
+        if path is None:
+            rows.append((spec.name, None, "missing"))
+            continue
+        try:
+            verify(dataset, spec, read_bytes(path), str(path))
+            rows.append((spec.name, path, "ok"))
+        except (DataError, OSError) as err:
+            rows.append((spec.name, path, f"BAD: {err}"))
+    return rows
+
+
+def _chosen(names: list[str]) -> list[Dataset]:
+    """The datasets named on the command line (all of them when none is named)."""
+    unknown = [name for name in names if name not in DATASETS]
+    if unknown:
+        sys.exit(f"unknown dataset {', '.join(unknown)}; choose from {', '.join(DATASETS)}")
+    chosen = [DATASETS[name] for name in names] or list(DATASETS.values())
+    return list(dict.fromkeys(chosen))
+
+
+def _report(dataset: Dataset, root: str | None, details: bool) -> tuple[bool, bool]:
+    """Print the state of each existing local directory of `dataset`.
+
+    Returns (no bad file anywhere, some directory holds a complete good set)."""
+    print(dataset.title)
+    clean, complete = True, False
+    for label, directory, _ in local_places(dataset, root):
+        if not directory.is_dir():
+            print(f"  {label} {directory}: no such directory")
+            continue
+        print(f"  {label} {directory}")
+        rows = file_status(dataset, directory)
+        for name, path, status in rows:
+            size = f"{path.stat().st_size:>10} B  " if details and path else ""
+            shown = path.name if path else name
+            print(f"    {shown:<28} {size}{'checksum ' if details and path else ''}{status}")
+        clean &= all(status in ("ok", "missing") for _, _, status in rows)
+        complete |= all(status == "ok" for _, _, status in rows)
+    return clean, complete
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """Make each named dataset available locally, fetching it when needed."""
+    for dataset in _chosen(args.dataset):
+        start = time.perf_counter()
+        try:
+            _, origin = obtain(dataset, args.data)
+        except DataError as err:
+            print(err, file=sys.stderr)
+            return 1
+        print(f"{dataset.title}: ok, from {origin} ({time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Check local files; fail on any bad file, or on a named dataset with no good set."""
+    ok = True
+    for dataset in _chosen(args.dataset):
+        clean, complete = _report(dataset, args.data, details=False)
+        ok &= clean and (complete or not args.dataset)
+    print("all checked files are good" if ok else "verification FAILED")
+    return 0 if ok else 1
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """Show where each dataset's files are, their sizes and checksum state."""
+    for dataset in _chosen(args.dataset):
+        _report(dataset, args.data, details=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one command; return the exit status."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data", metavar="DIR",
+                        help="a directory holding the four files (like root=)")
+    parser = argparse.ArgumentParser(prog="python -m knetlike.data", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, run, nargs in (("fetch", cmd_fetch, "+"), ("verify", cmd_verify, "*"),
+                             ("info", cmd_info, "*")):
+        sub = commands.add_parser(name, parents=[common], help=run.__doc__.splitlines()[0])
+        sub.add_argument("dataset", nargs=nargs, help=f"one of: {', '.join(DATASETS)}")
+        sub.set_defaults(run=run)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

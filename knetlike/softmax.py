@@ -1,0 +1,70 @@
+"""The lecture's model and loss: the linear softmax classifier, in Knet's layout.
+
+Every array has one column per instance: ``x`` is D x N, scores and targets are C x N,
+and the parameters are a list ``w = [W, b]`` with W of shape C x D and b of shape C x 1.
+These are plain functions over ``autograd.numpy``, so ``grad(softmax)`` is the gradient
+that the lecture trains with.
+
+In Julia (from the notes)::
+
+    function softmax(w,x,ygold)
+        ypred = w[1] * x .+ w[2]
+        return softloss(ygold, ypred)
+    function softloss(ygold, ypred)
+        ynorm = ypred .- log(sum(exp(ypred),1))
+        -sum(ygold .* ynorm) / size(ygold,2)
+"""
+from __future__ import annotations
+
+import autograd.numpy as np
+from autograd.tracer import getval
+
+from .checks import check_model
+
+
+def predict(w: list, x):
+    """The scores of the linear model, ``ypred = W x + b`` (C x N).
+
+    ``b`` is C x 1 and broadcasts over the N columns, as ``.+`` does in Julia.
+    """
+    try:
+        return w[0] @ x + w[1]
+    except ValueError:           # say which argument is wrong, in the layout's terms
+        check_model(w, x)
+        raise
+
+
+def logp(y):
+    """Log-softmax over classes (axis 0): ``log p_i = y_i - log sum_c exp(y_c)``.
+
+    Computed as ``(y - m) - log sum_c exp(y_c - m)`` with ``m`` the column maximum, so no
+    ``exp`` overflows (the Julia one-liner gives ``inf`` for scores near 1e3 in Float64).
+    The result does not depend on ``m``, so its derivative through ``m`` is zero: we take
+    ``m`` as a constant (``getval``) and do not trace it.
+    """
+    ynorm = y - np.max(getval(y), axis=0, keepdims=True)
+    return ynorm - np.log(np.sum(np.exp(ynorm), axis=0, keepdims=True))
+
+
+def probs(y):
+    """The softmax function over classes (axis 0): ``p_i = exp(y_i) / sum_c exp(y_c)``."""
+    return np.exp(logp(y))
+
+
+def softloss(ygold, ypred):
+    """Mean negative log likelihood (cross-entropy) of scores ``ypred`` against ``ygold``.
+
+    ``-(1/N) sum_n sum_c ygold[c,n] log phat[c,n]`` with ``phat = probs(ypred)``. The
+    targets may be one-hot columns or any probability vectors. This is the notes'
+    ``softloss``, written with the stable log-softmax.
+    """
+    if ygold.shape != ypred.shape:  # broadcasting would silently give a wrong loss
+        raise ValueError(f"ygold has shape {ygold.shape} but ypred has shape {ypred.shape}; "
+                         f"both must be C x N (classes x instances)")
+    return -np.sum(ygold * logp(ypred)) / ygold.shape[1]
+
+
+def softmax(w: list, x, ygold):
+    """The notes' ``softmax``: the mean NLL of the linear softmax model on ``(x, ygold)``."""
+    ypred = predict(w, x)
+    return softloss(ygold, ypred)

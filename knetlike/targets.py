@@ -1,0 +1,37 @@
+"""Targets and the zero-one loss.
+
+Labels are integers ``0..C-1``; the lecture's targets are their one-hot columns (a
+probability vector with all its mass on the gold class). The zero-one loss, the fraction
+misclassified, is what we care about but cannot train with: it is flat or jumps as the
+parameters move.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .checks import check_labels, check_model
+from .softmax import predict
+
+
+def onehot(labels, nclasses: int, dtype=np.float32) -> np.ndarray:
+    """C x N one-hot targets: column n is 1 in row ``labels[n]`` and 0 elsewhere."""
+    if not isinstance(nclasses, (int, np.integer)) or nclasses < 1:
+        raise ValueError(f"nclasses must be a positive integer, got {nclasses!r}")
+    labels = check_labels(labels, nclasses)
+    y = np.zeros((nclasses, labels.size), dtype=dtype, order="F")
+    y[labels, np.arange(labels.size)] = 1
+    return y
+
+
+def zeroone(w: list, x: np.ndarray, labels) -> float:
+    """The zero-one loss: the fraction of columns of ``x`` whose highest score is not the label."""
+    check_model(w, x)
+    labels = check_labels(labels, w[0].shape[0])
+    if labels.size != x.shape[1]:
+        raise ValueError(f"labels has {labels.size} entries but x has {x.shape[1]} columns")
+    return float(np.mean(np.argmax(predict(w, x), axis=0) != labels))
+
+
+def accuracy(w: list, x: np.ndarray, labels) -> float:
+    """The fraction classified correctly, ``1 - zeroone``."""
+    return 1.0 - zeroone(w, x, labels)

@@ -1,0 +1,129 @@
+"""Training: one epoch of minibatch SGD, and the epoch loop that reports after each epoch.
+
+In Julia (from the notes)::
+
+    for epoch=1:nepochs
+        for (x,y) in dtrn  # dtrn is a list of minibatches
+            g = softmax_gradient(w, x, y)
+            for i in 1:length(w)
+                w[i] -= lr * g[i]
+        # Print accuracy
+"""
+from __future__ import annotations
+
+import math
+import sys
+from typing import Callable, Iterable
+
+import numpy as np
+from autograd import grad
+from threadpoolctl import threadpool_limits
+from tqdm import tqdm
+
+from .checks import check_labels, check_model
+from .derivatives import softmax_fused
+from .history import Epoch
+from .softmax import logp, predict
+
+# The default training gradient: autograd's grad of the softmax model, with the loss as
+# one primitive whose backward pass is the notes' p - phat (see derivatives.py). It gives
+# the same numbers as grad(softmax) at a fraction of the tracing cost.
+train_gradient = grad(softmax_fused)
+
+
+def train(w: list, data: Iterable, lr: float = 0.1, gradient: Callable | None = None) -> list:
+    """One epoch of plain minibatch SGD: ``w[i] -= lr * g[i]`` for each batch, in place.
+
+    ``data`` is a list of ``(x, ygold)`` batches (see ``minibatch``); ``gradient(w, x, ygold)``
+    returns ``[dW, db]`` and defaults to ``train_gradient``. Any other gradient with that
+    signature works: ``softmax_gradient`` (autograd through the plain formula) or
+    ``analytic_gradient`` (the hand derivation). Returns ``w``.
+    """
+    gradient = train_gradient if gradient is None else gradient
+    check_lr(lr)
+    nsteps = 0
+    # One BLAS thread: the products are small (10 x 784 x 100), a second thread gains
+    # nothing and makes each step wait for it whenever the other core is busy.
+    with threadpool_limits(limits=1, user_api="blas"):
+        for x, ygold in data:
+            if nsteps == 0:
+                check_model(w, x, ygold)   # once per epoch, outside the traced function
+            g = gradient(w, x, ygold)
+            for i in range(len(w)):
+                w[i] -= lr * g[i]
+            nsteps += 1
+    if nsteps == 0:
+        raise ValueError("train: data has no batches; build them with minibatch(x, y, batchsize)")
+    return w
+
+
+def check_lr(lr) -> None:
+    """A learning rate must be a finite number above 0."""
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.number)) or not lr > 0 \
+            or not math.isfinite(lr):
+        raise ValueError(f"lr (the learning rate) must be a finite number > 0, got {lr!r}")
+
+
+def evaluate(w: list, x: np.ndarray, labels, blocksize: int = 10_000) -> tuple[float, float]:
+    """``(nll, error)`` of the model on all columns of ``x``: mean NLL and zero-one loss.
+
+    Computed block by block of ``blocksize`` columns, so memory stays small (a C x blocksize
+    score matrix) and each product is big enough for BLAS to run at full speed.
+    """
+    check_model(w, x)
+    labels = check_labels(labels, w[0].shape[0])
+    if labels.size != x.shape[1]:
+        raise ValueError(f"labels has {labels.size} entries but x has {x.shape[1]} columns")
+    nll = errors = 0.0
+    for start in range(0, x.shape[1], blocksize):
+        cols = slice(start, start + blocksize)
+        y, gold = predict(w, x[:, cols]), labels[cols]
+        nll -= float(np.sum(logp(y)[gold, np.arange(gold.size)], dtype=np.float64))
+        errors += int(np.count_nonzero(np.argmax(y, axis=0) != gold))
+    return nll / labels.size, errors / labels.size
+
+
+class Diverged(RuntimeError):
+    """Training produced a non-finite loss; ``w`` holds the last finite weights."""
+
+
+def fit(w: list, dtrn: list, trn: tuple, tst: tuple, epochs: int, lr: float,
+        gradient: Callable | None = None, history: list | None = None,
+        report: Callable[[Epoch], None] | None = print, progress: bool | None = None) -> list:
+    """The epoch loop: ``train`` over ``dtrn``, then measure NLL and error on ``trn`` and ``tst``.
+
+    ``trn`` and ``tst`` are ``(x, labels)`` pairs of the full sets. After each epoch one
+    ``Epoch`` record is appended to ``history`` (pass your own list to keep it whatever
+    happens) and handed to ``report``. If the loss turns non-finite, ``w`` is set back to
+    the last finite weights and ``Diverged`` is raised; on any other interruption (Ctrl-C)
+    ``w`` is set back to the end of the last complete epoch, so ``w`` and ``history`` agree.
+    A progress bar over the steps shows on stderr when it is a terminal (``progress=None``).
+    """
+    history = [] if history is None else history
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs must be a whole number >= 0, got {epochs!r}")
+    check_lr(lr)
+    last = [wi.copy() for wi in w]
+    start = len(history) + 1
+    try:
+        for epoch in range(start, start + epochs):
+            steps = tqdm(dtrn, desc=f"epoch {epoch}", unit="step", leave=False,
+                         disable=(not sys.stderr.isatty()) if progress is None else not progress)
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked below
+                train(w, steps, lr, gradient)
+                trn_nll, trn_err = evaluate(w, *trn)
+                tst_nll, tst_err = evaluate(w, *tst)
+            record = Epoch(epoch, trn_nll, tst_nll, trn_err, tst_err)
+            if not record.finite():
+                raise Diverged(f"epoch {epoch}: the loss is not finite ({record}); lr = {lr} is "
+                               f"too large for this model. w keeps the weights of epoch {epoch - 1}; "
+                               f"try a smaller lr")
+            history.append(record)
+            last = [wi.copy() for wi in w]
+            if report is not None:
+                report(record)
+    except BaseException:
+        for i, wi in enumerate(last):
+            w[i][...] = wi
+        raise
+    return history

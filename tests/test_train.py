@@ -1,0 +1,126 @@
+"""One epoch of SGD, evaluation, and the epoch loop's history, divergence and interruption."""
+import numpy as np
+import pytest
+
+import knetlike as kl
+
+
+def toy(seed=0, C=4, D=6, N=200, dtype=np.float32):
+    """A small learnable problem: labels from a random linear model, Knet layout."""
+    rng = np.random.default_rng(seed)
+    x = np.asfortranarray(rng.standard_normal((D, N)).astype(dtype))
+    labels = np.argmax(rng.standard_normal((C, D)) @ x, axis=0)
+    w = [(0.01 * rng.standard_normal((C, D))).astype(dtype), np.zeros((C, 1), dtype)]
+    return w, x, labels
+
+
+def test_train_is_sgd_over_the_batches_in_place():
+    w, x, labels = toy()
+    data = kl.minibatch(x, kl.onehot(labels, 4), 50)
+    expected = [wi.copy() for wi in w]
+    for xb, yb in data:                           # the notes' loop, written out
+        g = kl.analytic_gradient(expected, xb, yb)
+        expected = [wi - 0.5 * gi for wi, gi in zip(expected, g)]
+    W, b = w
+    assert kl.train(w, data, lr=0.5) is w
+    assert w[0] is W and w[1] is b                # updated in place
+    for got, want in zip(w, expected):
+        assert np.allclose(got, want, atol=1e-6)
+
+
+def test_every_gradient_path_gives_the_same_weights():
+    w0, x, labels = toy(N=1000)
+    data = kl.minibatch(x, kl.onehot(labels, 4), 100)
+    results = {}
+    for name, gradient in [("default", None), ("softmax_gradient", kl.softmax_gradient),
+                           ("analytic", kl.analytic_gradient)]:
+        w = [wi.copy() for wi in w0]
+        kl.train(w, data, lr=0.3, gradient=gradient)
+        results[name] = w
+    for name in ("softmax_gradient", "analytic"):
+        for a, b in zip(results[name], results["default"]):
+            assert np.max(np.abs(a - b)) <= 1e-5, name
+
+
+def test_training_lowers_the_loss_and_the_error():
+    w, x, labels = toy()
+    data = kl.minibatch(x, kl.onehot(labels, 4), 20)
+    before = kl.evaluate(w, x, labels)
+    for _ in range(20):
+        kl.train(w, data, lr=0.5)
+    after = kl.evaluate(w, x, labels)
+    assert after[0] < before[0] / 2 and after[1] < 0.1
+
+
+def test_evaluate_matches_softmax_and_zeroone_in_any_block_size():
+    w, x, labels = toy(dtype=np.float64)
+    nll, err = kl.evaluate(w, x, labels, blocksize=7)
+    assert nll == pytest.approx(kl.softmax(w, x, kl.onehot(labels, 4, dtype=np.float64)))
+    assert err == kl.zeroone(w, x, labels)
+    assert (nll, err) == pytest.approx(kl.evaluate(w, x, labels, blocksize=10_000))
+
+
+@pytest.mark.parametrize("lr", [0, -0.1, float("nan"), float("inf"), "0.1", True])
+def test_a_bad_learning_rate_is_refused(lr):
+    w, x, labels = toy()
+    with pytest.raises(ValueError, match="lr .*must be a finite number > 0"):
+        kl.train(w, kl.minibatch(x, kl.onehot(labels, 4), 50), lr=lr)
+
+
+def test_train_names_shape_mismatches_and_empty_data():
+    w, x, labels = toy()
+    with pytest.raises(ValueError, match="ygold must be C x N"):
+        kl.train(w, [(x[:, :10], kl.onehot(labels[:10], 5))], lr=0.1)
+    with pytest.raises(ValueError, match="x must be D x N with D = 6"):
+        kl.train(w, [(x[:5, :10], kl.onehot(labels[:10], 4))], lr=0.1)
+    with pytest.raises(ValueError, match="data has no batches"):
+        kl.train(w, [], lr=0.1)
+
+
+def test_fit_reports_one_line_per_epoch_and_keeps_the_history():
+    w, x, labels = toy()
+    lines = []
+    history = kl.fit(w, kl.minibatch(x, kl.onehot(labels, 4), 50), (x, labels), (x[:, :50], labels[:50]),
+                     epochs=3, lr=0.5, report=lambda e: lines.append(str(e)))
+    assert [e.epoch for e in history] == [1, 2, 3]
+    assert lines[0].startswith("epoch:1 softloss:") and " zeroone:" in lines[0]
+    assert history[-1].train_nll < history[0].train_nll
+    assert (history[-1].train_nll, history[-1].train_error) == pytest.approx(kl.evaluate(w, x, labels))
+    assert history[-1].test_nll == pytest.approx(kl.evaluate(w, x[:, :50], labels[:50])[0])
+
+
+def test_a_diverging_run_stops_and_keeps_the_last_finite_weights():
+    w, x, labels = toy()
+    x = x * np.float32(1e18)        # products overflow float32 once w has moved
+    history = []
+    before = [wi.copy() for wi in w]
+    with pytest.raises(kl.Diverged, match="epoch 1: the loss is not finite.*try a smaller lr"):
+        kl.fit(w, kl.minibatch(x, kl.onehot(labels, 4), 50), (x, labels), (x, labels),
+               epochs=5, lr=1e30, history=history, report=None)
+    assert history == []
+    assert all(np.array_equal(a, b) for a, b in zip(w, before))
+
+
+def test_an_interrupted_run_keeps_the_finished_epochs():
+    w, x, labels = toy()
+    data = kl.minibatch(x, kl.onehot(labels, 4), 50)      # 4 steps per epoch
+    history, after_epoch, calls = [], [], []
+
+    def ctrl_c_in_epoch_3(w, x, ygold):
+        calls.append(1)
+        if len(calls) == 10:
+            raise KeyboardInterrupt
+        return kl.analytic_gradient(w, x, ygold)
+    with pytest.raises(KeyboardInterrupt):
+        kl.fit(w, data, (x, labels), (x, labels), epochs=5, lr=0.5, gradient=ctrl_c_in_epoch_3,
+               history=history, report=lambda e: after_epoch.append([wi.copy() for wi in w]))
+    assert [e.epoch for e in history] == [1, 2]
+    assert all(np.array_equal(a, b) for a, b in zip(w, after_epoch[-1]))   # not half of epoch 3
+
+
+def test_fit_continues_numbering_from_an_existing_history():
+    w, x, labels = toy()
+    data = kl.minibatch(x, kl.onehot(labels, 4), 50)
+    history = kl.fit(w, data, (x, labels), (x, labels), epochs=2, lr=0.5, report=None)
+    kl.fit(w, data, (x, labels), (x, labels), epochs=1, lr=0.5, history=history, report=None)
+    assert [e.epoch for e in history] == [1, 2, 3]
