@@ -18,8 +18,8 @@ Where each concept of the lecture lives:
 from autograd import grad
 
 from .data import fashion_mnist, mnist
-from .derivatives import (analytic_gradient, softloss_fused, softloss_grad, softmax_backward,
-                          softmax_fused, softmax_jacobian)
+from .derivatives import (analytic_gradient, predict_backward, predict_primitive, softloss_grad,
+                          softloss_primitive, softmax_backward, softmax_jacobian, softmax_primitive)
 from .gradcheck import GradCheck, gradcheck
 from .minibatch import minibatch
 from .softmax import logp, predict, probs, softloss, softmax

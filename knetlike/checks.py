@@ -35,6 +35,14 @@ def check_model(w, x=None, ygold=None) -> None:
                              f"{ys}; turn integer labels into targets with onehot(labels, C)")
 
 
+def check_targets(ygold, ypred) -> None:
+    """Targets and scores must have the same C x N shape: broadcasting one against the other
+    would silently compute a wrong loss. One tuple comparison, cheap enough for every step."""
+    if ygold.shape != ypred.shape:
+        raise ValueError(f"ygold has shape {ygold.shape} but ypred has shape {ypred.shape}; "
+                         f"both must be C x N (classes x instances)")
+
+
 def check_labels(labels, nclasses: int, name: str = "labels") -> np.ndarray:
     """``labels`` as a 1-D integer array with values in ``0..nclasses-1``, or a ValueError."""
     labels = np.asarray(labels)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 from autograd.extend import defvjp, primitive
 
-from .checks import check_model
-from .softmax import predict, probs
+from .checks import check_targets
+from .softmax import logp, predict, probs, softloss
 
 
 def softmax_jacobian(p: np.ndarray) -> np.ndarray:
@@ -53,40 +53,48 @@ def softloss_grad(ygold: np.ndarray, ypred: np.ndarray) -> np.ndarray:
     forms ``p / phat``, so it stays finite where ``phat`` underflows. Valid for any
     target columns that sum to 1 (one-hot or probabilistic).
     """
+    check_targets(ygold, ypred)
     return (probs(ypred) - ygold) / ygold.shape[1]
 
 
-def analytic_gradient(w: list, x: np.ndarray, ygold: np.ndarray) -> list:
-    """``[dW, db]`` of ``softmax(w, x, ygold)`` by hand, no tracing.
+def predict_backward(x: np.ndarray, dy: np.ndarray) -> list:
+    """The backward pass through ``predict``: ``[dW, db]`` from ``dJ/dy`` (C x N).
 
-    With ``dy = softloss_grad(ygold, W x + b)`` (C x N): ``dW = dy x^T`` and
-    ``db = sum_n dy[:, n]`` (b was broadcast over the N columns, so its gradient sums them).
+    ``y = W x + b`` gives ``dW = dy x^T``; b was broadcast over the N columns, so its
+    gradient sums them: ``db = sum_n dy[:, n]``.
     """
-    check_model(w, x, ygold)
-    dy = softloss_grad(ygold, predict(w, x))
     return [dy @ x.T, np.sum(dy, axis=1, keepdims=True)]
 
 
+def analytic_gradient(w: list, x: np.ndarray, ygold: np.ndarray) -> list:
+    """``[dW, db]`` of ``softmax(w, x, ygold)`` by hand, no tracing: the two backward passes
+    chained, ``predict_backward(x, softloss_grad(ygold, W x + b))``."""
+    return predict_backward(x, softloss_grad(ygold, predict(w, x)))
+
+
 # The notes' advice, put back into autograd: "In practice we usually skip [the gradient
-# with respect to phat] and directly compute the gradient with respect to y." Declaring
-# the loss one primitive whose vector-Jacobian product is ``softloss_grad`` does exactly
-# that: autograd no longer traces log, exp, sum and the rest one by one, and the backward
-# pass never forms ``p / phat``. This is the loss the training loop differentiates.
+# with respect to phat] and directly compute the gradient with respect to y." autograd
+# lets a function be declared a primitive with its own vector-Jacobian product (VJP).
+# Declared so, ``softloss`` and ``predict`` are each one node of the traced graph instead
+# of a dozen (log, exp, sum, the list indexing of w, the broadcast of b, ...), and the
+# backward pass is the derivations above: ``softloss_grad`` never forms ``p / phat``.
+# The functions are the same ones; only how autograd differentiates them changes.
 
-@primitive
-def softloss_fused(ygold, ypred):
-    """``softloss`` as one autograd primitive: same value, gradient ``softloss_grad``."""
-    if ygold.shape != ypred.shape:
-        raise ValueError(f"ygold has shape {ygold.shape} but ypred has shape {ypred.shape}; "
-                         f"both must be C x N (classes x instances)")
-    ynorm = ypred - np.max(ypred, axis=0, keepdims=True)
-    lse = np.log(np.sum(np.exp(ynorm), axis=0, keepdims=True))
-    return -np.sum(ygold * (ynorm - lse)) / ygold.shape[1]
+softloss_primitive = primitive(softloss)
+defvjp(softloss_primitive,
+       lambda ans, ygold, ypred: lambda g: -g * logp(ypred) / ygold.shape[1],
+       lambda ans, ygold, ypred: lambda g: g * softloss_grad(ygold, ypred))
+
+predict_primitive = primitive(predict)
+defvjp(predict_primitive,
+       lambda ans, w, x: lambda dy: predict_backward(x, dy),
+       lambda ans, w, x: lambda dy: w[0].T @ dy)
 
 
-defvjp(softloss_fused, None, lambda ans, ygold, ypred: lambda g: g * softloss_grad(ygold, ypred))
+def softmax_primitive(w: list, x, ygold):
+    """The notes' ``softmax`` built from the two primitives: what ``train`` differentiates.
 
-
-def softmax_fused(w: list, x, ygold):
-    """The notes' ``softmax`` model with ``softloss_fused``: what ``train`` differentiates."""
-    return softloss_fused(ygold, predict(w, x))
+    ``grad(softmax_primitive)`` equals ``grad(softmax)`` (the tests hold it so) at a
+    fraction of the tracing cost.
+    """
+    return softloss_primitive(ygold, predict_primitive(w, x))

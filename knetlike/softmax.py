@@ -19,7 +19,7 @@ from __future__ import annotations
 import autograd.numpy as np
 from autograd.tracer import getval
 
-from .checks import check_model
+from .checks import check_model, check_targets
 
 
 def predict(w: list, x):
@@ -42,13 +42,18 @@ def logp(y):
     The result does not depend on ``m``, so its derivative through ``m`` is zero: we take
     ``m`` as a constant (``getval``) and do not trace it.
     """
-    ynorm = y - np.max(getval(y), axis=0, keepdims=True)
-    return ynorm - np.log(np.sum(np.exp(ynorm), axis=0, keepdims=True))
+    ynorm = y - getval(y).max(axis=0, keepdims=True)
+    return ynorm - np.log(np.exp(ynorm).sum(axis=0, keepdims=True))
 
 
 def probs(y):
-    """The softmax function over classes (axis 0): ``p_i = exp(y_i) / sum_c exp(y_c)``."""
-    return np.exp(logp(y))
+    """The softmax function over classes (axis 0): ``p_i = exp(y_i) / sum_c exp(y_c)``.
+
+    Each column is shifted by its maximum first, which leaves ``p`` unchanged (the factor
+    ``exp(-m)`` cancels) and keeps every ``exp`` at most 1.
+    """
+    e = np.exp(y - getval(y).max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
 
 
 def softloss(ygold, ypred):
@@ -58,10 +63,8 @@ def softloss(ygold, ypred):
     targets may be one-hot columns or any probability vectors. This is the notes'
     ``softloss``, written with the stable log-softmax.
     """
-    if ygold.shape != ypred.shape:  # broadcasting would silently give a wrong loss
-        raise ValueError(f"ygold has shape {ygold.shape} but ypred has shape {ypred.shape}; "
-                         f"both must be C x N (classes x instances)")
-    return -np.sum(ygold * logp(ypred)) / ygold.shape[1]
+    check_targets(ygold, ypred)
+    return -(ygold * logp(ypred)).sum() / ygold.shape[1]
 
 
 def softmax(w: list, x, ygold):

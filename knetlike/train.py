@@ -17,18 +17,21 @@ from typing import Callable, Iterable
 
 import numpy as np
 from autograd import grad
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 from tqdm import tqdm
 
 from .checks import check_labels, check_model
-from .derivatives import softmax_fused
+from .derivatives import softmax_primitive
 from .history import Epoch
 from .softmax import logp, predict
 
-# The default training gradient: autograd's grad of the softmax model, with the loss as
-# one primitive whose backward pass is the notes' p - phat (see derivatives.py). It gives
-# the same numbers as grad(softmax) at a fraction of the tracing cost.
-train_gradient = grad(softmax_fused)
+# The default training gradient: autograd's grad of the notes' softmax model, built from
+# two primitives whose backward passes are the notes' derivations (see derivatives.py).
+# It gives the same numbers as grad(softmax) at a fraction of the tracing cost.
+train_gradient = grad(softmax_primitive)
+
+# The BLAS libraries numpy loaded, found once (finding them costs about a millisecond).
+_blas = ThreadpoolController()
 
 
 def train(w: list, data: Iterable, lr: float = 0.1, gradient: Callable | None = None) -> list:
@@ -44,7 +47,7 @@ def train(w: list, data: Iterable, lr: float = 0.1, gradient: Callable | None = 
     nsteps = 0
     # One BLAS thread: the products are small (10 x 784 x 100), a second thread gains
     # nothing and makes each step wait for it whenever the other core is busy.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas.limit(limits=1, user_api="blas"):
         for x, ygold in data:
             if nsteps == 0:
                 check_model(w, x, ygold)   # once per epoch, outside the traced function

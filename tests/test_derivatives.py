@@ -1,7 +1,7 @@
 """Each hand derivation of the notes, held against autograd and finite differences."""
 import numpy as np
 import pytest
-from autograd import jacobian
+from autograd import jacobian, make_vjp
 
 import knetlike as kl
 
@@ -33,11 +33,25 @@ def test_autograd_of_softmax_equals_the_analytic_gradient(shape, dtype, tol):
 
 
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
-def test_the_fused_loss_gives_the_same_gradient(shape):
+def test_the_primitives_give_the_same_value_and_gradient_as_the_plain_formula(shape):
     w, x, ygold = problem(*shape, np.float64)
     for a, h in zip(kl.train_gradient(w, x, ygold), kl.softmax_gradient(w, x, ygold)):
         assert relative_error(a, h) < 1e-12
-    assert kl.softmax_fused(w, x, ygold) == pytest.approx(kl.softmax(w, x, ygold), rel=1e-14)
+    assert kl.softmax_primitive(w, x, ygold) == pytest.approx(kl.softmax(w, x, ygold), rel=1e-14)
+    # The VJPs for the other arguments hold too: the inputs x and the targets ygold.
+    assert relative_error(kl.grad(kl.softmax_primitive, 1)(w, x, ygold),
+                          kl.grad(kl.softmax, 1)(w, x, ygold)) < 1e-12
+    assert relative_error(kl.grad(kl.softmax_primitive, 2)(w, x, ygold),
+                          kl.grad(kl.softmax, 2)(w, x, ygold)) < 1e-12
+
+
+def test_predict_backward_is_autograds_vjp_of_predict(rng):
+    w = [rng.standard_normal((3, 5)), rng.standard_normal((3, 1))]
+    x, dy = rng.standard_normal((5, 7)), rng.standard_normal((3, 7))
+    vjp, _ = make_vjp(lambda w: kl.predict(w, x))(w)
+    for hand, auto in zip(kl.predict_backward(x, dy), vjp(dy)):
+        assert hand.shape == auto.shape and np.allclose(hand, auto, atol=1e-14)
+    assert kl.predict_backward(x, dy)[1].shape == (3, 1)     # b's gradient sums the columns
 
 
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
@@ -84,7 +98,7 @@ def test_softloss_grad_is_phat_minus_p_over_n(rng, targets):
     auto = kl.grad(kl.softloss, 1)(ygold, ypred)
     assert np.allclose(kl.softloss_grad(ygold, ypred), auto, atol=1e-15)
     assert np.allclose(auto, (kl.probs(ypred) - ygold) / N, atol=1e-15)
-    assert np.allclose(kl.grad(kl.softloss_fused, 1)(ygold, ypred), auto, atol=1e-15)
+    assert np.allclose(kl.grad(kl.softloss_primitive, 1)(ygold, ypred), auto, atol=1e-15)
 
 
 def test_probabilistic_targets_train_the_model_the_same_way(rng):
@@ -118,5 +132,5 @@ def test_derivations_reject_mismatched_shapes():
         kl.softmax_jacobian(np.ones((3, 2)) / 3)
     with pytest.raises(ValueError, match=r"p has shape \(3, 2\) but dp has shape \(3, 1\)"):
         kl.softmax_backward(np.ones((3, 2)) / 3, np.ones((3, 1)))
-    with pytest.raises(ValueError, match="ygold must be C x N"):
+    with pytest.raises(ValueError, match=r"ygold has shape \(3, 4\) but ypred has shape \(3, 5\)"):
         kl.analytic_gradient([np.zeros((3, 4)), np.zeros((3, 1))], np.zeros((4, 5)), np.zeros((3, 4)))

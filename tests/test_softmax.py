@@ -57,7 +57,7 @@ def test_huge_scores_give_the_exact_finite_loss_and_gradient(s, dtype):
     ygold = kl.onehot([0, 0], 2, dtype=dtype)
     phat = (ypred == ypred.max(axis=0)).astype(dtype)
     for loss, g in [(kl.softloss(ygold, ypred), kl.grad(kl.softloss, 1)(ygold, ypred)),
-                    (kl.softloss_fused(ygold, ypred), kl.grad(kl.softloss_fused, 1)(ygold, ypred))]:
+                    (kl.softloss_primitive(ygold, ypred), kl.grad(kl.softloss_primitive, 1)(ygold, ypred))]:
         assert np.isfinite(loss) and np.all(np.isfinite(g))
         assert loss == pytest.approx(abs(s))
         assert np.array_equal(g, (phat - ygold) / 2)
@@ -79,7 +79,7 @@ def test_float32_in_float32_out(rng):
     assert kl.predict(w, x).dtype == np.float32
     assert kl.probs(kl.predict(w, x)).dtype == np.float32
     assert np.asarray(kl.softmax(w, x, ygold)).dtype == np.float32
-    assert np.asarray(kl.softloss_fused(ygold, kl.predict(w, x))).dtype == np.float32
+    assert np.asarray(kl.softloss_primitive(ygold, kl.predict(w, x))).dtype == np.float32
     for gradient in (kl.softmax_gradient, kl.train_gradient, kl.analytic_gradient):
         assert [g.dtype for g in gradient(w, x, ygold)] == [np.float32, np.float32]
 
