@@ -63,7 +63,7 @@ def predict_backward(x: np.ndarray, dy: np.ndarray) -> list:
     ``y = W x + b`` gives ``dW = dy x^T``; b was broadcast over the N columns, so its
     gradient sums them: ``db = sum_n dy[:, n]``.
     """
-    return [dy @ x.T, np.sum(dy, axis=1, keepdims=True)]
+    return [dy @ x.T, dy.sum(axis=1, keepdims=True)]
 
 
 def analytic_gradient(w: list, x: np.ndarray, ygold: np.ndarray) -> list:

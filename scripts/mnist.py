@@ -75,17 +75,18 @@ def main(argv: list[str] | None = None) -> int:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Flags whose defaults are the notes' reference run."""
     p = argparse.ArgumentParser(description="Train the lecture's softmax classifier on MNIST "
-                                "and draw its loss plot beside the notes'.",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--epochs", type=whole(0), default=REFERENCE_RUN["epochs"], help="epochs to train")
-    p.add_argument("--lr", type=positive, default=REFERENCE_RUN["lr"], help="SGD learning rate")
-    p.add_argument("--batchsize", type=whole(1), default=REFERENCE_RUN["batchsize"], help="minibatch size")
+                                "and draw its loss plot beside the notes'. The defaults are the "
+                                "notes' run.")
+    p.add_argument("--epochs", type=whole(0), default=REFERENCE_RUN["epochs"], help="epochs to train (default %(default)s)")
+    p.add_argument("--lr", type=positive, default=REFERENCE_RUN["lr"], help="SGD learning rate (default %(default)s)")
+    p.add_argument("--batchsize", type=whole(1), default=REFERENCE_RUN["batchsize"], help="minibatch size (default %(default)s)")
     p.add_argument("--winit", type=nonnegative, default=REFERENCE_RUN["winit"],
-                   help="standard deviation of the initial W (b starts at 0)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initial W (and of --shuffle)")
+                   help="standard deviation of the initial W; b starts at 0 (default %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial W and of --shuffle (default %(default)s)")
     p.add_argument("--shuffle", action="store_true", help="shuffle the batches every epoch "
                    "(the notes keep the file order)")
-    p.add_argument("--dataset", choices=sorted(DATASETS), default="mnist")
+    p.add_argument("--dataset", choices=sorted(DATASETS), default="mnist",
+                   help="mnist (the notes') or fashion (Fashion-MNIST) (default %(default)s)")
     p.add_argument("--data", metavar="DIR", help="a directory holding the four IDX files "
                    "(default: $KNETLIKE_DATA, then the cache, then fetch)")
     p.add_argument("--out", metavar="DIR", help="output directory (default: runs/DATASET; if it "
