@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Iterable
 
 import numpy as np
@@ -90,43 +91,72 @@ class Diverged(RuntimeError):
     """Training produced a non-finite loss; ``w`` holds the last finite weights."""
 
 
-def fit(w: list, dtrn: list, trn: tuple, tst: tuple, epochs: int, lr: float,
-        gradient: Callable | None = None, history: list | None = None,
+def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epochs: int,
+        lr: float, gradient: Callable | None = None, history: list | None = None,
         report: Callable[[Epoch], None] | None = print, progress: bool | None = None) -> list:
     """The epoch loop: ``train`` over ``dtrn``, then measure NLL and error on ``trn`` and ``tst``.
 
-    ``trn`` and ``tst`` are ``(x, labels)`` pairs of the full sets. After each epoch one
-    ``Epoch`` record is appended to ``history`` (pass your own list to keep it whatever
-    happens) and handed to ``report``. If the loss turns non-finite, ``w`` is set back to
-    the last finite weights and ``Diverged`` is raised; on any other interruption (Ctrl-C)
-    ``w`` is set back to the end of the last complete epoch, so ``w`` and ``history`` agree.
-    A progress bar over the steps shows on stderr when it is a terminal (``progress=None``).
+    ``dtrn`` is the list of batches, or a function of the epoch number that returns that
+    epoch's batches (a fresh shuffle, say). ``trn`` and ``tst`` are ``(x, labels)`` pairs of
+    the full sets. After each epoch one ``Epoch`` record is appended to ``history`` (pass
+    your own list to keep it whatever happens) and handed to ``report``.
+
+    Each epoch is measured on a copy of its weights in a second thread while the next
+    epoch trains: the measurement is mostly two large matrix products that release the
+    GIL, so on two cores it costs almost nothing. The records come in epoch order.
+
+    If the loss turns non-finite, ``Diverged`` is raised; on any interruption (Ctrl-C),
+    the epoch being measured is still recorded. Either way ``w`` is set back to the
+    weights of the last epoch in ``history``, so the two agree. A progress bar over the
+    steps shows on stderr when it is a terminal (``progress=None``).
     """
     history = [] if history is None else history
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs must be a whole number >= 0, got {epochs!r}")
     check_lr(lr)
-    last = [wi.copy() for wi in w]
-    start = len(history) + 1
-    try:
-        for epoch in range(start, start + epochs):
-            steps = tqdm(dtrn, desc=f"epoch {epoch}", unit="step", leave=False,
-                         disable=(not sys.stderr.isatty()) if progress is None else not progress)
-            with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked below
-                train(w, steps, lr, gradient)
-                trn_nll, trn_err = evaluate(w, *trn)
-                tst_nll, tst_err = evaluate(w, *tst)
-            record = Epoch(epoch, trn_nll, tst_nll, trn_err, tst_err)
-            if not record.finite():
-                raise Diverged(f"epoch {epoch}: the loss is not finite ({record}); lr = {lr} is "
-                               f"too large for this model. w keeps the weights of epoch {epoch - 1}; "
-                               f"try a smaller lr")
-            history.append(record)
-            last = [wi.copy() for wi in w]
-            if report is not None:
-                report(record)
-    except BaseException:
-        for i, wi in enumerate(last):
-            w[i][...] = wi
-        raise
+    kept = [wi.copy() for wi in w]     # the weights of the last epoch in history
+    pending = None                     # (epoch, its weights, their measurement in progress)
+
+    def record(epoch: int, weights: list, measurement: Future) -> list:
+        result = Epoch(epoch, *measurement.result())
+        if not result.finite():
+            raise Diverged(f"epoch {epoch}: the loss is not finite ({result}); lr = {lr} is too "
+                           f"large for this model. w keeps the weights of epoch {epoch - 1}; "
+                           f"try a smaller lr")
+        history.append(result)
+        if report is not None:
+            report(result)
+        return weights
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluate") as measurer:
+        try:
+            for epoch in range(len(history) + 1, len(history) + 1 + epochs):
+                batches = dtrn(epoch) if callable(dtrn) else dtrn
+                steps = tqdm(batches, desc=f"epoch {epoch}", unit="step", leave=False,
+                             disable=(not sys.stderr.isatty()) if progress is None else not progress)
+                with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked
+                    train(w, steps, lr, gradient)
+                weights = [wi.copy() for wi in w]
+                if pending is not None:
+                    done, pending = pending, None
+                    kept = record(*done)
+                pending = (epoch, weights, measurer.submit(measure, weights, trn, tst))
+            if pending is not None:
+                done, pending = pending, None
+                kept = record(*done)
+        except BaseException:
+            try:
+                if pending is not None:          # interrupted while that epoch was measured
+                    kept = record(*pending)
+            finally:
+                for i, wi in enumerate(kept):
+                    w[i][...] = wi
+            raise
     return history
+
+
+def measure(w: list, trn: tuple, tst: tuple) -> tuple[float, float, float, float]:
+    """The four numbers of an ``Epoch``: train NLL, test NLL, train error, test error."""
+    with np.errstate(over="ignore", invalid="ignore"):  # non-finite weights give nan: reported
+        (trn_nll, trn_err), (tst_nll, tst_err) = evaluate(w, *trn), evaluate(w, *tst)
+    return trn_nll, tst_nll, trn_err, tst_err

@@ -104,7 +104,10 @@ def test_a_diverging_run_stops_and_keeps_the_last_finite_weights():
 def test_an_interrupted_run_keeps_the_finished_epochs():
     w, x, labels = toy()
     data = kl.minibatch(x, kl.onehot(labels, 4), 50)      # 4 steps per epoch
-    history, after_epoch, calls = [], [], []
+    two_epochs = [wi.copy() for wi in w]
+    kl.fit(two_epochs, data, (x, labels), (x, labels), epochs=2, lr=0.5,
+           gradient=kl.analytic_gradient, report=None)
+    history, calls = [], []
 
     def ctrl_c_in_epoch_3(w, x, ygold):
         calls.append(1)
@@ -113,9 +116,21 @@ def test_an_interrupted_run_keeps_the_finished_epochs():
         return kl.analytic_gradient(w, x, ygold)
     with pytest.raises(KeyboardInterrupt):
         kl.fit(w, data, (x, labels), (x, labels), epochs=5, lr=0.5, gradient=ctrl_c_in_epoch_3,
-               history=history, report=lambda e: after_epoch.append([wi.copy() for wi in w]))
-    assert [e.epoch for e in history] == [1, 2]
-    assert all(np.array_equal(a, b) for a, b in zip(w, after_epoch[-1]))   # not half of epoch 3
+               history=history, report=None)
+    assert [e.epoch for e in history] == [1, 2]            # epoch 2 was being measured: kept
+    assert all(np.array_equal(a, b) for a, b in zip(w, two_epochs))   # not half of epoch 3
+
+
+def test_fit_takes_a_function_for_new_batches_every_epoch():
+    w, x, labels = toy()
+    y = kl.onehot(labels, 4)
+    rng, seen = np.random.default_rng(3), []
+
+    def shuffled(epoch):
+        seen.append(epoch)
+        return kl.minibatch(x, y, 50, shuffle=True, rng=rng)
+    history = kl.fit(w, shuffled, (x, labels), (x, labels), epochs=3, lr=0.5, report=None)
+    assert seen == [1, 2, 3] and len(history) == 3
 
 
 def test_fit_continues_numbering_from_an_existing_history():
