@@ -1,8 +1,9 @@
 """Argument checks for the public entry points.
 
 They run once per call of a public function (``train`` checks its first batch, not every
-step), never inside a function that autograd traces, so they cost nothing per step.
-Each error names the argument, what it got, and what it needs.
+step), outside the functions that autograd traces, so they cost nothing per step; the
+one exception, ``check_targets``, is a single tuple comparison. Each error names the
+argument, what it got, and what it needs.
 """
 from __future__ import annotations
 
@@ -33,6 +34,18 @@ def check_model(w, x=None, ygold=None) -> None:
         if len(ys) != 2 or ys != (W[0], n):
             raise ValueError(f"ygold must be C x N = {(W[0], n)} (classes x instances), got shape "
                              f"{ys}; turn integer labels into targets with onehot(labels, C)")
+        check_distributions(ygold)
+
+
+def check_distributions(ygold) -> None:
+    """Target columns must be probability vectors: the gradient ``phat - p`` assumes it."""
+    ygold = np.asarray(ygold)
+    sums = ygold.sum(axis=0)
+    bad = np.flatnonzero((np.abs(sums - 1) > 1e-3) | np.any(ygold < 0, axis=0))
+    if bad.size:
+        n = bad[0]
+        raise ValueError(f"ygold's columns must be probability vectors (>= 0, summing to 1), but "
+                         f"column {n} sums to {sums[n]:g}; use onehot(labels, C) for labels")
 
 
 def check_targets(ygold, ypred) -> None:

@@ -73,6 +73,8 @@ def test_train_names_shape_mismatches_and_empty_data():
         kl.train(w, [(x[:, :10], kl.onehot(labels[:10], 5))], lr=0.1)
     with pytest.raises(ValueError, match="x must be D x N with D = 6"):
         kl.train(w, [(x[:5, :10], kl.onehot(labels[:10], 4))], lr=0.1)
+    with pytest.raises(ValueError, match="column 1 sums to 2; use onehot"):
+        kl.train(w, [(x[:, :3], np.array([[1, 1, 1], [0, 1, 0], [0, 0, 0], [0, 0, 0]]))], lr=0.1)
     with pytest.raises(ValueError, match="data has no batches"):
         kl.train(w, [], lr=0.1)
 
