@@ -54,6 +54,9 @@ def check_targets(ygold, ypred) -> None:
     if ygold.shape != ypred.shape:
         raise ValueError(f"ygold has shape {ygold.shape} but ypred has shape {ypred.shape}; "
                          f"both must be C x N (classes x instances)")
+    if len(ygold.shape) != 2 or ygold.shape[1] == 0:
+        raise ValueError(f"ygold and ypred must be C x N with N >= 1 (one column per instance), "
+                         f"got shape {ygold.shape}; an empty batch has no loss")
 
 
 def check_labels(labels, nclasses: int, name: str = "labels") -> np.ndarray:

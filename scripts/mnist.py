@@ -30,11 +30,12 @@ FASHION = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     xtrn, ytrn, xtst, ytst = DATASETS[args.dataset](root=args.data)
     if args.batchsize > xtrn.shape[1]:
-        sys.exit(f"mnist.py: error: --batchsize {args.batchsize} is larger than the "
-                 f"{xtrn.shape[1]} training instances")
+        parser.error(f"argument --batchsize: {args.batchsize} is larger than the "
+                     f"{xtrn.shape[1]} training instances")
     out = output_dir(args.out or f"runs/{args.dataset}", args.overwrite)
     print(f"writing to {out}", file=sys.stderr)
     classes = FASHION if args.dataset == "fashion" else None
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if status == "finished" else 1
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     """Flags whose defaults are the notes' reference run."""
     p = argparse.ArgumentParser(description="Train the lecture's softmax classifier on MNIST "
                                 "and draw its loss plot beside the notes'. The defaults are the "
@@ -94,7 +95,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", metavar="DIR", help="output directory (default: runs/DATASET; if it "
                    "holds files, a new DIR-2, DIR-3, ... is made unless --overwrite)")
     p.add_argument("--overwrite", action="store_true", help="write into --out even if it holds files")
-    return p.parse_args(argv)
+    return p
 
 
 def whole(least: int):

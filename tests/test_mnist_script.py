@@ -113,5 +113,5 @@ def test_bad_flags_are_refused_by_the_parser(flags, message):
 
 def test_a_batch_larger_than_the_data_is_refused(mnist_data, tmp_path):
     result = run("--batchsize", 60001, "--out", tmp_path / "run", check=False)
-    assert result.returncode != 0
-    assert "--batchsize 60001 is larger than the 60000 training instances" in result.stderr
+    assert result.returncode == 2
+    assert "argument --batchsize: 60001 is larger than the 60000 training instances" in result.stderr
