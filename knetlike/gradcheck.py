@@ -61,7 +61,7 @@ def _indices(shape: tuple, nsample: int | None, rng: np.random.Generator) -> lis
     flat = np.arange(int(np.prod(shape)))
     if nsample is not None and nsample < flat.size:
         flat = rng.choice(flat, size=nsample, replace=False)
-    return [np.unravel_index(i, shape) for i in flat]
+    return [tuple(int(k) for k in np.unravel_index(i, shape)) for i in flat]
 
 
 def _central_difference(f: Callable, w: list, k: int, idx: tuple, eps: float, args: tuple) -> float:
