@@ -31,3 +31,17 @@ from .train import Diverged, evaluate, fit, train, train_gradient
 softmax_gradient = grad(softmax)
 
 __version__ = "0.1.0"
+
+__all__ = [
+    # the model and its loss
+    "predict", "logp", "probs", "softloss", "softmax", "grad", "softmax_gradient",
+    # the derivations, and the same declared to autograd
+    "softmax_jacobian", "softmax_backward", "softloss_grad", "predict_backward",
+    "analytic_gradient", "softloss_primitive", "predict_primitive", "softmax_primitive",
+    "gradcheck", "GradCheck",
+    # targets, batches, training
+    "onehot", "zeroone", "accuracy", "minibatch", "train", "train_gradient", "evaluate",
+    "fit", "Diverged", "Epoch", "save_history", "load_history",
+    # data
+    "mnist", "fashion_mnist",
+]

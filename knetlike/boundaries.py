@@ -22,7 +22,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 
-from .checks import check_labels, check_model
+from .checks import check_labelled, check_model
 from .softmax import predict
 from .targets import zeroone
 
@@ -202,12 +202,8 @@ def plot_boundaries(ax: Axes, w: list, x: np.ndarray, labels, name: str = "",
     border segments ``(w_i - w_j) x + (b_i - b_j) = 0`` (from ``borders``). The box defaults
     to the data's range with a margin. Returns ``ax``.
     """
-    check_model(w, x)
+    labels = check_labelled(w, x, labels)
     C = np.shape(w[0])[0]
-    labels = check_labels(labels, C)
-    if labels.size != x.shape[1]:
-        raise ValueError(f"labels has {labels.size} entries but x has {x.shape[1]} columns; "
-                         f"give one label per column of x")
     if C > len(MARKERS):
         raise ValueError(f"plot_boundaries draws up to {len(MARKERS)} classes, w has C = {C}")
     xlim = _padded(x[0]) if xlim is None else xlim

@@ -48,6 +48,16 @@ def check_distributions(ygold) -> None:
                          f"column {n} sums to {sums[n]:g}; use onehot(labels, C) for labels")
 
 
+def check_labelled(w, x, labels) -> np.ndarray:
+    """Check a labelled set ``(x, labels)`` against ``w``; return the labels as an array."""
+    check_model(w, x)
+    labels = check_labels(labels, np.shape(w[0])[0])
+    if labels.size != np.shape(x)[1]:
+        raise ValueError(f"labels has {labels.size} entries but x has {np.shape(x)[1]} columns; "
+                         f"give one label per column of x")
+    return labels
+
+
 def check_targets(ygold, ypred) -> None:
     """Targets and scores must have the same C x N shape: broadcasting one against the other
     would silently compute a wrong loss. One tuple comparison, cheap enough for every step."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import check_labels, check_model
+from .checks import check_labelled, check_labels
 from .softmax import predict
 
 
@@ -25,10 +25,7 @@ def onehot(labels, nclasses: int, dtype=np.float32) -> np.ndarray:
 
 def zeroone(w: list, x: np.ndarray, labels) -> float:
     """The zero-one loss: the fraction of columns of ``x`` whose highest score is not the label."""
-    check_model(w, x)
-    labels = check_labels(labels, w[0].shape[0])
-    if labels.size != x.shape[1]:
-        raise ValueError(f"labels has {labels.size} entries but x has {x.shape[1]} columns")
+    labels = check_labelled(w, x, labels)
     return float(np.mean(np.argmax(predict(w, x), axis=0) != labels))
 
 

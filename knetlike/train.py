@@ -21,7 +21,7 @@ from autograd import grad
 from threadpoolctl import ThreadpoolController
 from tqdm import tqdm
 
-from .checks import check_labels, check_model
+from .checks import check_labelled, check_model
 from .derivatives import softmax_primitive
 from .history import Epoch
 from .softmax import logp, predict
@@ -74,10 +74,7 @@ def evaluate(w: list, x: np.ndarray, labels, blocksize: int = 10_000) -> tuple[f
     Computed block by block of ``blocksize`` columns, so memory stays small (a C x blocksize
     score matrix) and each product is big enough for BLAS to run at full speed.
     """
-    check_model(w, x)
-    labels = check_labels(labels, w[0].shape[0])
-    if labels.size != x.shape[1]:
-        raise ValueError(f"labels has {labels.size} entries but x has {x.shape[1]} columns")
+    labels = check_labelled(w, x, labels)
     nll = errors = 0.0
     for start in range(0, x.shape[1], blocksize):
         cols = slice(start, start + blocksize)
@@ -114,19 +111,23 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs must be a whole number >= 0, got {epochs!r}")
     check_lr(lr)
+    for x, labels in (trn, tst):       # fail now, not after the first epoch
+        check_labelled(w, x, labels)
     kept = [wi.copy() for wi in w]     # the weights of the last epoch in history
     pending = None                     # (epoch, its weights, their measurement in progress)
 
-    def record(epoch: int, weights: list, measurement: Future) -> list:
+    def record(epoch: int, weights: list, measurement: Future) -> None:
+        """Add a measured epoch to history, keep its weights, and report it."""
+        nonlocal kept
         result = Epoch(epoch, *measurement.result())
         if not result.finite():
             raise Diverged(f"epoch {epoch}: the loss is not finite ({result}); lr = {lr} is too "
                            f"large for this model. w keeps the weights of epoch {epoch - 1}; "
                            f"try a smaller lr")
         history.append(result)
+        kept = weights                 # before report: history and kept must agree
         if report is not None:
             report(result)
-        return weights
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluate") as measurer:
         try:
@@ -139,15 +140,16 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
                 weights = [wi.copy() for wi in w]
                 if pending is not None:
                     done, pending = pending, None
-                    kept = record(*done)
+                    record(*done)
                 pending = (epoch, weights, measurer.submit(measure, weights, trn, tst))
             if pending is not None:
                 done, pending = pending, None
-                kept = record(*done)
+                record(*done)
         except BaseException:
             try:
                 if pending is not None:          # interrupted while that epoch was measured
-                    kept = record(*pending)
+                    done, pending = pending, None
+                    record(*done)
             finally:
                 for i, wi in enumerate(kept):
                     w[i][...] = wi

@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from knetlike.data import MNIST, cli, mnist
+from knetlike.data import MNIST, cli
 from knetlike.data.datasets import load
 from knetlike.data.sources import NpmPackage
 

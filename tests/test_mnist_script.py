@@ -1,5 +1,4 @@
 """scripts/mnist.py end to end on the real MNIST: the notes' numbers, its outputs, and its faults."""
-import os
 import signal
 import subprocess
 import sys
