@@ -141,3 +141,26 @@ def test_fit_continues_numbering_from_an_existing_history():
     history = kl.fit(w, data, (x, labels), (x, labels), epochs=2, lr=0.5, report=None)
     kl.fit(w, data, (x, labels), (x, labels), epochs=1, lr=0.5, history=history, report=None)
     assert [e.epoch for e in history] == [1, 2, 3]
+
+
+def test_an_interruption_inside_report_leaves_history_and_w_in_step():
+    w, x, labels = toy()
+    data = kl.minibatch(x, kl.onehot(labels, 4), 50)
+    history = []
+
+    def report(epoch):
+        if epoch.epoch == 2:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        kl.fit(w, data, (x, labels), (x, labels), epochs=5, lr=0.5, history=history, report=report)
+    assert [e.epoch for e in history] == [1, 2]
+    assert (history[-1].train_nll, history[-1].train_error) == pytest.approx(kl.evaluate(w, x, labels))
+
+
+def test_fit_checks_the_evaluation_sets_before_training():
+    w, x, labels = toy()
+    before = w[0].copy()
+    with pytest.raises(ValueError, match="labels has 10 entries but x has 200 columns"):
+        kl.fit(w, kl.minibatch(x, kl.onehot(labels, 4), 50), (x, labels), (x, labels[:10]),
+               epochs=1, lr=0.5, report=None)
+    assert np.array_equal(w[0], before)
