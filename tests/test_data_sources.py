@@ -98,6 +98,13 @@ def test_root_directory_raw_and_gzipped(tmp_path):
     assert ytst.dtype == np.int64
 
 
+def test_a_named_directory_without_the_files_is_reported(tmp_path, isolated, capsys):
+    place(isolated / "tiny")                                  # the cache has them
+    empty = tmp_path / "typo"
+    load(tiny(never()), root=empty)
+    assert f"root= {empty}: missing {NAMES[0]}" in capsys.readouterr().err
+
+
 def test_env_directory(tmp_path, monkeypatch):
     place(tmp_path / "shared" / "tiny")
     monkeypatch.setenv("KNETLIKE_DATA", str(tmp_path / "shared"))

@@ -181,6 +181,8 @@ def obtain(dataset: Dataset, root: str | os.PathLike | None = None,
         missing = [name for name in dataset.names if name not in found]
         if missing:
             tried.append(f"{label} {directory}: missing {', '.join(missing)}")
+            if named:   # the user pointed here: say why it is not used
+                say(f"{tried[-1]}; trying the next source")
             continue
         try:
             in_cache = directory == dataset.cache_dir
