@@ -21,6 +21,7 @@ import numpy as np
 
 import knetlike as kl
 from knetlike import plots
+from knetlike.data import DataError
 from knetlike.files import atomic_path, atomic_write
 from knetlike.history import save_history
 from knetlike.reference import REFERENCE_RUN, TOLERANCE, compare, knet_2016
@@ -32,7 +33,10 @@ FASHION = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    xtrn, ytrn, xtst, ytst = DATASETS[args.dataset](root=args.data)
+    try:
+        xtrn, ytrn, xtst, ytst = DATASETS[args.dataset](root=args.data)
+    except DataError as err:        # the message lists what was tried and how to fix it
+        sys.exit(f"mnist.py: {err}")
     if args.batchsize > xtrn.shape[1]:
         parser.error(f"argument --batchsize: {args.batchsize} is larger than the "
                      f"{xtrn.shape[1]} training instances")

@@ -114,3 +114,15 @@ def test_a_batch_larger_than_the_data_is_refused(mnist_data, tmp_path):
     result = run("--batchsize", 60001, "--out", tmp_path / "run", check=False)
     assert result.returncode == 2
     assert "argument --batchsize: 60001 is larger than the 60000 training instances" in result.stderr
+
+
+def test_a_bad_data_file_is_a_message_not_a_traceback(tmp_path):
+    from knetlike.data.idx import idx_bytes
+    bad = tmp_path / "data"
+    bad.mkdir()
+    for name, shape in [("train-images-idx3-ubyte", (5, 2, 3)), ("train-labels-idx1-ubyte", (5,)),
+                        ("t10k-images-idx3-ubyte", (2, 2, 3)), ("t10k-labels-idx1-ubyte", (2,))]:
+        (bad / name).write_bytes(idx_bytes(np.zeros(shape, np.uint8)))
+    result = run("--data", bad, "--out", tmp_path / "run", check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"mnist.py: {bad / 'train-images-idx3-ubyte'}: holds an array of shape (5, 2, 3)" in result.stderr
