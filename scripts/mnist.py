@@ -34,13 +34,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        out = output_dir(args.out or f"runs/{args.dataset}", args.overwrite)
+    except OSError as err:
+        parser.error(f"argument --out: cannot use {err.filename}: {err.strerror}; "
+                     f"choose a writable directory")
+    try:
         xtrn, ytrn, xtst, ytst = DATASETS[args.dataset](root=args.data)
     except DataError as err:        # the message lists what was tried and how to fix it
         sys.exit(f"mnist.py: {err}")
     if args.batchsize > xtrn.shape[1]:
         parser.error(f"argument --batchsize: {args.batchsize} is larger than the "
                      f"{xtrn.shape[1]} training instances")
-    out = output_dir(args.out or f"runs/{args.dataset}", args.overwrite)
     print(f"writing to {out}", file=sys.stderr)
     classes = FASHION if args.dataset == "fashion" else None
     plots.save(plots.images(xtrn[:, :8], [label(y, classes) for y in ytrn[:8]]), out / "images.png")

@@ -126,3 +126,11 @@ def test_a_bad_data_file_is_a_message_not_a_traceback(tmp_path):
     result = run("--data", bad, "--out", tmp_path / "run", check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"mnist.py: {bad / 'train-images-idx3-ubyte'}: holds an array of shape (5, 2, 3)" in result.stderr
+
+
+def test_an_unusable_output_directory_is_refused_before_any_work(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = run("--out", blocker / "run", check=False)
+    assert result.returncode == 2
+    assert "argument --out: cannot use" in result.stderr and "choose a writable directory" in result.stderr
