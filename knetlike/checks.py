@@ -8,10 +8,12 @@ argument, what it got, and what it needs.
 from __future__ import annotations
 
 import numpy as np
+from autograd.tracer import getval
 
 
 def check_model(w, x=None, ygold=None) -> None:
     """Check that ``w = [W, b]`` (W C x D, b C x 1) fits ``x`` (D x N) and ``ygold`` (C x N)."""
+    w = getval(w)          # under autograd's tracing, w is a box around the list
     if not isinstance(w, (list, tuple)) or len(w) != 2:
         raise ValueError(f"w must be a list [W, b], got {type(w).__name__}"
                          + (f" of length {len(w)}" if isinstance(w, (list, tuple)) else ""))
@@ -61,12 +63,13 @@ def check_labelled(w, x, labels) -> np.ndarray:
 def check_targets(ygold, ypred) -> None:
     """Targets and scores must have the same C x N shape: broadcasting one against the other
     would silently compute a wrong loss. One tuple comparison, cheap enough for every step."""
-    if ygold.shape != ypred.shape:
-        raise ValueError(f"ygold has shape {ygold.shape} but ypred has shape {ypred.shape}; "
+    gold, pred = np.shape(ygold), np.shape(ypred)
+    if gold != pred:
+        raise ValueError(f"ygold has shape {gold} but ypred has shape {pred}; "
                          f"both must be C x N (classes x instances)")
-    if len(ygold.shape) != 2 or ygold.shape[1] == 0:
+    if len(gold) != 2 or gold[1] == 0:
         raise ValueError(f"ygold and ypred must be C x N with N >= 1 (one column per instance), "
-                         f"got shape {ygold.shape}; an empty batch has no loss")
+                         f"got shape {gold}; an empty batch has no loss")
 
 
 def check_labels(labels, nclasses: int, name: str = "labels") -> np.ndarray:

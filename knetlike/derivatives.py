@@ -54,7 +54,7 @@ def softloss_grad(ygold: np.ndarray, ypred: np.ndarray) -> np.ndarray:
     target columns that sum to 1 (one-hot or probabilistic).
     """
     check_targets(ygold, ypred)
-    return (probs(ypred) - ygold) / ygold.shape[1]
+    return (probs(ypred) - ygold) / np.shape(ygold)[1]
 
 
 def predict_backward(x: np.ndarray, dy: np.ndarray) -> list:
@@ -82,7 +82,7 @@ def analytic_gradient(w: list, x: np.ndarray, ygold: np.ndarray) -> list:
 
 softloss_primitive = primitive(softloss)
 defvjp(softloss_primitive,
-       lambda ans, ygold, ypred: lambda g: -g * logp(ypred) / ygold.shape[1],
+       lambda ans, ygold, ypred: lambda g: -g * logp(ypred) / np.shape(ygold)[1],
        lambda ans, ygold, ypred: lambda g: g * softloss_grad(ygold, ypred))
 
 predict_primitive = primitive(predict)

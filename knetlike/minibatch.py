@@ -20,6 +20,7 @@ def minibatch(x: np.ndarray, y: np.ndarray, batchsize: int, shuffle: bool = Fals
     ``rng`` (a ``numpy.random.Generator``; seed it for a reproducible order) and gathers
     each batch into its own contiguous block.
     """
+    x, y = np.asarray(x), np.asarray(y)
     n = _check(x, y, batchsize)
     if batchsize > n and not partial:
         raise ValueError(f"minibatch: batchsize {batchsize} is larger than the N = {n} instances, so "

@@ -27,9 +27,12 @@ def predict(w: list, x):
 
     ``b`` is C x 1 and broadcasts over the N columns, as ``.+`` does in Julia.
     """
+    W, b = w[0], w[1]
+    if np.shape(b) != (np.shape(W)[0], 1):   # a b of shape (C,) would broadcast over columns
+        check_model(w, x)
     try:
-        return w[0] @ x + w[1]
-    except ValueError:           # say which argument is wrong, in the layout's terms
+        return W @ x + b
+    except ValueError:               # say which argument is wrong, in the layout's terms
         check_model(w, x)
         raise
 
@@ -38,7 +41,7 @@ def logp(y):
     """Log-softmax over classes (axis 0): ``log p_i = y_i - log sum_c exp(y_c)``.
 
     Computed as ``(y - m) - log sum_c exp(y_c - m)`` with ``m`` the column maximum, so no
-    ``exp`` overflows (the Julia one-liner gives ``inf`` for scores near 1e3 in Float64).
+    ``exp`` overflows (in the Julia one-liner ``exp(1000.0)`` is ``Inf`` and the loss NaN).
     The result does not depend on ``m``, so its derivative through ``m`` is zero: we take
     ``m`` as a constant (``getval``) and do not trace it.
     """
@@ -64,7 +67,7 @@ def softloss(ygold, ypred):
     ``softloss``, written with the stable log-softmax.
     """
     check_targets(ygold, ypred)
-    return -(ygold * logp(ypred)).sum() / ygold.shape[1]
+    return -(ygold * logp(ypred)).sum() / np.shape(ygold)[1]
 
 
 def softmax(w: list, x, ygold):

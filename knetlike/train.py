@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import sys
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable
 
 import numpy as np
@@ -75,6 +75,8 @@ def evaluate(w: list, x: np.ndarray, labels, blocksize: int = 10_000) -> tuple[f
     score matrix) and each product is big enough for BLAS to run at full speed.
     """
     labels = check_labelled(w, x, labels)
+    if isinstance(blocksize, bool) or not isinstance(blocksize, (int, np.integer)) or blocksize < 1:
+        raise ValueError(f"blocksize must be a positive integer, got {blocksize!r}")
     nll = errors = 0.0
     for start in range(0, x.shape[1], blocksize):
         cols = slice(start, start + blocksize)
@@ -100,7 +102,8 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
 
     Each epoch is measured on a copy of its weights in a second thread while the next
     epoch trains: the measurement is mostly two large matrix products that release the
-    GIL, so on two cores it costs almost nothing. The records come in epoch order.
+    GIL, so on two cores it costs almost nothing. The records come in epoch order. BLAS
+    runs on one thread for the whole loop, the measurement included.
 
     If the loss turns non-finite, ``Diverged`` is raised; on any interruption (Ctrl-C),
     the epoch being measured is still recorded. Either way ``w`` is set back to the
@@ -108,6 +111,9 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
     steps shows on stderr when it is a terminal (``progress=None``).
     """
     history = [] if history is None else history
+    if not callable(dtrn) and iter(dtrn) is dtrn:
+        raise ValueError("dtrn must be a list of batches or a function of the epoch returning "
+                         "one; an iterator would be used up after the first epoch")
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs must be a whole number >= 0, got {epochs!r}")
     check_lr(lr)
@@ -116,10 +122,12 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
     kept = [wi.copy() for wi in w]     # the weights of the last epoch in history
     pending = None                     # (epoch, its weights, their measurement in progress)
 
-    def record(epoch: int, weights: list, measurement: Future) -> None:
-        """Add a measured epoch to history, keep its weights, and report it."""
-        nonlocal kept
-        result = Epoch(epoch, *measurement.result())
+    def record() -> None:
+        """Add the epoch being measured to history, keep its weights, and report it."""
+        nonlocal kept, pending
+        epoch, weights, measurement = pending
+        result = Epoch(epoch, *measurement.result())   # waits; Ctrl-C here leaves it pending
+        pending = None
         if not result.finite():
             raise Diverged(f"epoch {epoch}: the loss is not finite ({result}); lr = {lr} is too "
                            f"large for this model. w keeps the weights of epoch {epoch - 1}; "
@@ -129,7 +137,11 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
         if report is not None:
             report(result)
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluate") as measurer:
+    # One BLAS thread for the whole loop: the steps want it (see train), and the thread
+    # count must not change while the measuring thread is inside a product. The executor
+    # is left (waiting for that thread) before the limit is lifted.
+    with _blas.limit(limits=1, user_api="blas"), \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluate") as measurer:
         try:
             for epoch in range(len(history) + 1, len(history) + 1 + epochs):
                 batches = dtrn(epoch) if callable(dtrn) else dtrn
@@ -139,17 +151,14 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
                     train(w, steps, lr, gradient)
                 weights = [wi.copy() for wi in w]
                 if pending is not None:
-                    done, pending = pending, None
-                    record(*done)
+                    record()
                 pending = (epoch, weights, measurer.submit(measure, weights, trn, tst))
             if pending is not None:
-                done, pending = pending, None
-                record(*done)
+                record()
         except BaseException:
             try:
                 if pending is not None:          # interrupted while that epoch was measured
-                    done, pending = pending, None
-                    record(*done)
+                    record()
             finally:
                 for i, wi in enumerate(kept):
                     w[i][...] = wi

@@ -241,6 +241,13 @@ def test_npm_source_with_fake_client(tmp_path, offline, isolated):
     assert sorted(p.name for p in (isolated / "tiny").iterdir()) == sorted(NAMES)
 
 
+def test_a_damaged_npm_tarball_is_reported_as_such(tmp_path, offline):
+    (tmp_path / "junk.tgz").write_bytes(b"<html>not a tarball</html>")
+    fake_client(offline, "npm", f"/bin/cp {tmp_path / 'junk.tgz'} ./pkg-1.0.tgz\n")
+    with pytest.raises(DataNotFoundError, match="pkg-1.0.tgz is not a readable tar archive"):
+        load(tiny(sources.NpmPackage("pkg@1.0", "package/data")))
+
+
 def test_npm_tarball_missing_member(tmp_path, offline):
     make_tarball(tmp_path / "pkg.tgz", {"package/data/x": b"x"})
     fake_client(offline, "npm", f"/bin/cp {tmp_path / 'pkg.tgz'} ./pkg-1.0.tgz\n")
@@ -292,6 +299,13 @@ def test_cli_info_and_verify_on_empty_cache(capsys):
     assert "no such directory" in capsys.readouterr().out
     assert cli.main(["verify"]) == 0                      # nothing there, nothing bad
     assert cli.main(["verify", "mnist"]) == 1             # named but absent
+
+
+def test_cli_data_directory_holds_one_named_dataset(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["verify", "--data", str(tmp_path)])           # which dataset is it?
+    assert exit_.value.code == 2
+    assert "--data DIR holds the files of one dataset: name it" in capsys.readouterr().err
 
 
 def test_cli_verify_reports_bad_file(isolated, capsys):

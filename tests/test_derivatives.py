@@ -50,7 +50,7 @@ def test_predict_backward_is_autograds_vjp_of_predict(rng):
     x, dy = rng.standard_normal((5, 7)), rng.standard_normal((3, 7))
     vjp, _ = make_vjp(lambda w: kl.predict(w, x))(w)
     for hand, auto in zip(kl.predict_backward(x, dy), vjp(dy)):
-        assert hand.shape == auto.shape and np.allclose(hand, auto, atol=1e-14)
+        assert hand.shape == auto.shape and np.allclose(hand, auto, rtol=0, atol=1e-14)
     assert kl.predict_backward(x, dy)[1].shape == (3, 1)     # b's gradient sums the columns
 
 
@@ -68,9 +68,9 @@ def test_softmax_jacobian_equals_autograds_jacobian_of_probs(rng):
     y = rng.standard_normal(6)
     p = kl.probs(y[:, None])[:, 0]
     J = kl.softmax_jacobian(p)
-    assert np.allclose(J, jacobian(lambda y: kl.probs(y[:, None])[:, 0])(y), atol=1e-14)
+    assert np.allclose(J, jacobian(lambda y: kl.probs(y[:, None])[:, 0])(y), rtol=0, atol=1e-15)
     assert np.allclose(J, J.T)                   # symmetric
-    assert np.allclose(J.sum(axis=0), 0)         # probabilities keep summing to 1
+    assert np.allclose(J.sum(axis=0), 0, rtol=0, atol=1e-15)         # probabilities keep summing to 1
 
 
 def test_softmax_backward_is_the_jacobian_transpose_product(rng):
@@ -78,13 +78,13 @@ def test_softmax_backward_is_the_jacobian_transpose_product(rng):
     dp = rng.standard_normal((4, 5))
     dy = kl.softmax_backward(p, dp)
     for n in range(5):
-        assert np.allclose(dy[:, n], kl.softmax_jacobian(p[:, n]).T @ dp[:, n])
+        assert np.allclose(dy[:, n], kl.softmax_jacobian(p[:, n]).T @ dp[:, n], rtol=0, atol=1e-14)
 
 
 def test_softmax_backward_is_the_chain_rule_autograd_applies(rng):
     y, dp = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
     J_of = kl.grad(lambda y: np.sum(kl.probs(y) * dp))   # J = sum(dp * p): dJ/dp = dp
-    assert np.allclose(kl.softmax_backward(kl.probs(y), dp), J_of(y))
+    assert np.allclose(kl.softmax_backward(kl.probs(y), dp), J_of(y), rtol=0, atol=1e-14)
 
 
 @pytest.mark.parametrize("targets", ["one-hot", "probabilistic"])
@@ -96,9 +96,9 @@ def test_softloss_grad_is_phat_minus_p_over_n(rng, targets):
     else:
         ygold = kl.probs(rng.standard_normal((C, N)))   # columns are probability vectors
     auto = kl.grad(kl.softloss, 1)(ygold, ypred)
-    assert np.allclose(kl.softloss_grad(ygold, ypred), auto, atol=1e-15)
-    assert np.allclose(auto, (kl.probs(ypred) - ygold) / N, atol=1e-15)
-    assert np.allclose(kl.grad(kl.softloss_primitive, 1)(ygold, ypred), auto, atol=1e-15)
+    assert np.allclose(kl.softloss_grad(ygold, ypred), auto, rtol=0, atol=1e-15)
+    assert np.allclose(auto, (kl.probs(ypred) - ygold) / N, rtol=0, atol=1e-15)
+    assert np.allclose(kl.grad(kl.softloss_primitive, 1)(ygold, ypred), auto, rtol=0, atol=1e-15)
 
 
 def test_probabilistic_targets_train_the_model_the_same_way(rng):

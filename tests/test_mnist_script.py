@@ -134,3 +134,11 @@ def test_an_unusable_output_directory_is_refused_before_any_work(tmp_path):
     result = run("--out", blocker / "run", check=False)
     assert result.returncode == 2
     assert "argument --out: cannot use" in result.stderr and "choose a writable directory" in result.stderr
+
+
+def test_other_settings_are_compared_for_information_only(mnist_data, tmp_path):
+    out = tmp_path / "run"
+    run("--epochs", 1, "--lr", 0.1, "--out", out)
+    summary = (out / "summary.txt").read_text()
+    assert "for information only: these settings differ from the notes' run" in summary
+    assert "NOT within" not in summary and "(within" not in summary

@@ -97,6 +97,21 @@ def test_an_empty_batch_is_refused_not_turned_into_nan(rng):
         kl.train(w, [(np.zeros((5, 0)), np.zeros((3, 0)))], lr=0.1)
 
 
+def test_a_flat_b_is_refused_even_where_it_would_broadcast(rng):
+    # With N == C a b of shape (C,) broadcasts across the columns without any numpy error.
+    w = [rng.standard_normal((4, 5)), np.zeros(4)]
+    x, ygold = rng.standard_normal((5, 4)), np.eye(4)
+    for f in (kl.softmax, kl.softmax_gradient, kl.train_gradient):
+        with pytest.raises(ValueError, match=r"w\[1\] \(b\) must have shape \(C, 1\)"):
+            f(w, x, ygold)
+
+
+def test_lists_work_where_arrays_do():
+    ypred = np.array([[2.0, 0.0], [1.0, 3.0]])
+    assert kl.softloss([[1.0, 0.0], [0.0, 1.0]], ypred) == pytest.approx(kl.softloss(np.eye(2), ypred))
+    assert [y.tolist() for _, y in kl.minibatch([[1, 2, 3, 4]], [0, 1, 1, 0], 2)] == [[0, 1], [1, 0]]
+
+
 def test_softmax_names_the_mismatched_argument(rng):
     w = [rng.standard_normal((3, 5)), np.zeros((3, 1))]
     with pytest.raises(ValueError, match=r"x must be D x N with D = 5"):

@@ -164,3 +164,56 @@ def test_fit_checks_the_evaluation_sets_before_training():
         kl.fit(w, kl.minibatch(x, kl.onehot(labels, 4), 50), (x, labels), (x, labels[:10]),
                epochs=1, lr=0.5, report=None)
     assert np.array_equal(w[0], before)
+
+
+def test_ctrl_c_while_waiting_for_a_measurement_still_records_that_epoch(monkeypatch):
+    import importlib
+    import os
+    import signal
+    import threading
+    import time
+    train_module = importlib.import_module("knetlike.train")   # kl.train is the function
+    real_measure = train_module.measure
+
+    def slow_measure(*args):
+        time.sleep(1.0)
+        return real_measure(*args)
+    monkeypatch.setattr(train_module, "measure", slow_measure)
+    w, x, labels = toy()
+    data = kl.minibatch(x, kl.onehot(labels, 4), 50)
+    trained = [wi.copy() for wi in w]
+    kl.train(trained, data, lr=0.5)
+    history = []
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))   # Ctrl-C mid-wait
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        kl.fit(w, data, (x, labels), (x, labels), epochs=1, lr=0.5, history=history, report=None)
+    timer.join()
+    assert [e.epoch for e in history] == [1]
+    assert all(np.array_equal(a, b) for a, b in zip(w, trained))
+
+
+def test_divergence_after_good_epochs_keeps_the_last_good_one():
+    w, x, labels = toy()
+    data = kl.minibatch(x, kl.onehot(labels, 4), 50)
+    good = kl.fit(w, data, (x, labels), (x, labels), epochs=2, lr=0.5, report=None)
+    after_two = [wi.copy() for wi in w]
+    huge = [(x * np.float32(1e18), y) for x, y in data]           # now the products overflow
+    with pytest.raises(kl.Diverged, match="epoch 3: the loss is not finite"):
+        kl.fit(w, huge, (x, labels), (x, labels), epochs=3, lr=1e30, history=good, report=None)
+    assert [e.epoch for e in good] == [1, 2]
+    assert all(np.array_equal(a, b) for a, b in zip(w, after_two))
+
+
+def test_fit_refuses_an_iterator_of_batches():
+    w, x, labels = toy()
+    with pytest.raises(ValueError, match="an iterator would be used up after the first epoch"):
+        kl.fit(w, iter(kl.minibatch(x, kl.onehot(labels, 4), 50)), (x, labels), (x, labels),
+               epochs=2, lr=0.5, report=None)
+
+
+def test_evaluate_refuses_a_bad_block_size():
+    w, x, labels = toy()
+    for blocksize in (0, -5):
+        with pytest.raises(ValueError, match="blocksize must be a positive integer"):
+            kl.evaluate(w, x, labels, blocksize=blocksize)

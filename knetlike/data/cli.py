@@ -110,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("dataset", nargs=nargs, help=f"one of: {', '.join(DATASETS)}")
         sub.set_defaults(run=run)
     args = parser.parse_args(argv)
+    if args.data is not None and len(set(_chosen(args.dataset))) != 1:
+        # MNIST and Fashion-MNIST use the same file names: a directory holds one of them.
+        parser.error("--data DIR holds the files of one dataset: name it, e.g. "
+                     "`python -m knetlike.data verify mnist --data DIR`")
     return args.run(args)
 
 

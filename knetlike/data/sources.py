@@ -132,7 +132,12 @@ def extract_members(tarball: Path, member_dir: str, names: list[str],
     choose, so a hostile archive cannot write anywhere else.
     """
     paths = {}
-    with tarfile.open(tarball) as tar:
+    try:
+        tar = tarfile.open(tarball)
+    except (tarfile.TarError, EOFError, OSError) as err:
+        raise DataError(f"{tarball.name} is not a readable tar archive ({err}); "
+                        "the download was damaged, try again") from err
+    with tar:
         for name in names:
             try:
                 member = tar.getmember(f"{member_dir}/{name}")
