@@ -17,6 +17,10 @@ def check_model(w, x=None, ygold=None) -> None:
     if not isinstance(w, (list, tuple)) or len(w) != 2:
         raise ValueError(f"w must be a list [W, b], got {type(w).__name__}"
                          + (f" of length {len(w)}" if isinstance(w, (list, tuple)) else ""))
+    for k, name in ((0, "W"), (1, "b")):
+        if not isinstance(getval(w[k]), np.ndarray):
+            raise ValueError(f"w[{k}] ({name}) must be a numpy array, got {type(w[k]).__name__}; "
+                             f"convert it with np.asarray")
     W, b = np.shape(w[0]), np.shape(w[1])
     if len(W) != 2:
         raise ValueError(f"w[0] (W) must be a C x D matrix, got shape {W}")
@@ -60,9 +64,9 @@ def check_labelled(w, x, labels) -> np.ndarray:
     return labels
 
 
-def check_targets(ygold, ypred) -> None:
+def check_targets(ygold, ypred) -> int:
     """Targets and scores must have the same C x N shape: broadcasting one against the other
-    would silently compute a wrong loss. One tuple comparison, cheap enough for every step."""
+    would silently compute a wrong loss. Returns N. Cheap enough for every step."""
     gold, pred = np.shape(ygold), np.shape(ypred)
     if gold != pred:
         raise ValueError(f"ygold has shape {gold} but ypred has shape {pred}; "
@@ -70,6 +74,7 @@ def check_targets(ygold, ypred) -> None:
     if len(gold) != 2 or gold[1] == 0:
         raise ValueError(f"ygold and ypred must be C x N with N >= 1 (one column per instance), "
                          f"got shape {gold}; an empty batch has no loss")
+    return gold[1]
 
 
 def check_labels(labels, nclasses: int, name: str = "labels") -> np.ndarray:

@@ -53,8 +53,8 @@ def softloss_grad(ygold: np.ndarray, ypred: np.ndarray) -> np.ndarray:
     forms ``p / phat``, so it stays finite where ``phat`` underflows. Valid for any
     target columns that sum to 1 (one-hot or probabilistic).
     """
-    check_targets(ygold, ypred)
-    return (probs(ypred) - ygold) / np.shape(ygold)[1]
+    n = check_targets(ygold, ypred)
+    return (probs(ypred) - ygold) / n
 
 
 def predict_backward(x: np.ndarray, dy: np.ndarray) -> list:

@@ -28,11 +28,11 @@ def predict(w: list, x):
     ``b`` is C x 1 and broadcasts over the N columns, as ``.+`` does in Julia.
     """
     W, b = w[0], w[1]
-    if np.shape(b) != (np.shape(W)[0], 1):   # a b of shape (C,) would broadcast over columns
-        check_model(w, x)
     try:
+        if b.shape != (W.shape[0], 1):   # a b of shape (C,) would broadcast over the columns
+            raise ValueError
         return W @ x + b
-    except ValueError:               # say which argument is wrong, in the layout's terms
+    except (ValueError, AttributeError):  # say which argument is wrong, in the layout's terms
         check_model(w, x)
         raise
 
@@ -66,8 +66,8 @@ def softloss(ygold, ypred):
     targets may be one-hot columns or any probability vectors. This is the notes'
     ``softloss``, written with the stable log-softmax.
     """
-    check_targets(ygold, ypred)
-    return -(ygold * logp(ypred)).sum() / np.shape(ygold)[1]
+    n = check_targets(ygold, ypred)
+    return -(ygold * logp(ypred)).sum() / n
 
 
 def softmax(w: list, x, ygold):
