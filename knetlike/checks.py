@@ -2,8 +2,8 @@
 
 They run once per call of a public function (``train`` checks its first batch, not every
 step), outside the functions that autograd traces, so they cost nothing per step; the
-one exception, ``check_targets``, is a single tuple comparison. Each error names the
-argument, what it got, and what it needs.
+one exception, ``check_targets``, compares two shapes. Each error names the argument,
+what it got, and what it needs.
 """
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ def check_model(w, x=None, ygold=None) -> None:
             raise ValueError(f"x must be D x N with D = {W[1]} (the columns of W {W}), got shape "
                              f"{xs}; one column per instance (transpose an N x D array with x.T)")
         if xs[1] == 0:
-            raise ValueError("x is an empty batch (0 columns); every batch needs at least one instance")
+            raise ValueError("x is an empty batch (0 columns); every batch needs at least one "
+                             "instance")
     if ygold is not None:
         ys = np.shape(ygold)
         n = np.shape(x)[1] if x is not None else ys[-1]
@@ -87,5 +88,6 @@ def check_labels(labels, nclasses: int, name: str = "labels") -> np.ndarray:
                          f"convert with {name}.astype(int) if they are whole numbers")
     if labels.size and (labels.min() < 0 or labels.max() >= nclasses):
         bad = labels[(labels < 0) | (labels >= nclasses)][0]
-        raise ValueError(f"{name} must lie in 0..{nclasses - 1} (C = {nclasses} classes), found {bad}")
+        raise ValueError(f"{name} must lie in 0..{nclasses - 1} (C = {nclasses} classes), "
+                         f"found {bad}")
     return labels

@@ -21,7 +21,8 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     format from it).
     """
     path = Path(path)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                suffix=suffix or path.suffix)
     os.close(fd)
     try:
         yield Path(temp)

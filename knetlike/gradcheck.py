@@ -33,7 +33,8 @@ def relerr(a: float, b: float, floor: float = 1e-8) -> float:
 
 
 def gradcheck(f: Callable, w: list, *args, eps: float = 1e-6, nsample: int | None = None,
-              rng: np.random.Generator | None = None, gradient: Callable | None = None) -> GradCheck:
+              rng: np.random.Generator | None = None,
+              gradient: Callable | None = None) -> GradCheck:
     """Compare ``grad(f)(w, *args)`` with central differences, entry by entry of ``w``.
 
     ``w`` is a list of arrays (the model's parameters). Every entry is checked, or a
@@ -43,7 +44,8 @@ def gradcheck(f: Callable, w: list, *args, eps: float = 1e-6, nsample: int | Non
     and both derivatives.
     """
     if not isinstance(w, (list, tuple)) or len(w) == 0:
-        raise ValueError(f"gradcheck: w must be a non-empty list of parameter arrays, got {type(w).__name__}")
+        raise ValueError(f"gradcheck: w must be a non-empty list of parameter arrays, "
+                         f"got {type(w).__name__}")
     rng = np.random.default_rng(0) if rng is None else rng
     g = (grad(f) if gradient is None else gradient)(w, *args)
     worst = GradCheck(0.0, 0, (), 0.0, 0.0)

@@ -34,7 +34,8 @@ class Epoch:
         return all(math.isfinite(v) for v in asdict(self).values())
 
 
-COLUMNS = tuple(f.name for f in fields(Epoch))   # epoch, train_nll, test_nll, train_error, test_error
+# epoch, train_nll, test_nll, train_error, test_error
+COLUMNS = tuple(f.name for f in fields(Epoch))
 
 
 def history_csv(history: list[Epoch]) -> str:

@@ -23,8 +23,9 @@ def minibatch(x: np.ndarray, y: np.ndarray, batchsize: int, shuffle: bool = Fals
     x, y = np.asarray(x), np.asarray(y)
     n = _check(x, y, batchsize)
     if batchsize > n and not partial:
-        raise ValueError(f"minibatch: batchsize {batchsize} is larger than the N = {n} instances, so "
-                         f"there is no full batch; use a batchsize <= {n} or partial=True")
+        raise ValueError(f"minibatch: batchsize {batchsize} is larger than the N = {n} "
+                         f"instances, so there is no full batch; use a batchsize <= {n} "
+                         f"or partial=True")
     if shuffle:
         rng = np.random.default_rng() if rng is None else rng
         order = rng.permutation(n)
@@ -48,10 +49,12 @@ def _take(y: np.ndarray, cols):
 def _check(x, y, batchsize) -> int:
     """The number of instances N, after checking that x, y and batchsize agree."""
     if np.ndim(x) != 2:
-        raise ValueError(f"minibatch: x must be D x N (one column per instance), got shape {np.shape(x)}")
+        raise ValueError(f"minibatch: x must be D x N (one column per instance), "
+                         f"got shape {np.shape(x)}")
     n = x.shape[1]
     if np.ndim(y) not in (1, 2) or np.shape(y)[-1] != n:
-        raise ValueError(f"minibatch: y must be C x N targets or N labels with N = {n} (the columns "
+        raise ValueError(f"minibatch: y must be C x N targets or N labels with N = {n} "
+                         f"(the columns "
                          f"of x {x.shape}), got shape {np.shape(y)}")
     if isinstance(batchsize, bool) or not isinstance(batchsize, (int, np.integer)) or batchsize < 1:
         raise ValueError(f"minibatch: batchsize must be a positive integer, got {batchsize!r}")

@@ -145,8 +145,9 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
         try:
             for epoch in range(len(history) + 1, len(history) + 1 + epochs):
                 batches = dtrn(epoch) if callable(dtrn) else dtrn
+                quiet = not sys.stderr.isatty() if progress is None else not progress
                 steps = tqdm(batches, desc=f"epoch {epoch}", unit="step", leave=False,
-                             disable=(not sys.stderr.isatty()) if progress is None else not progress)
+                             disable=quiet)
                 with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked
                     train(w, steps, lr, gradient)
                 weights = [wi.copy() for wi in w]

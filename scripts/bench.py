@@ -160,10 +160,7 @@ def _kl_train(gradient) -> Callable:
     def maker(p: Problem) -> Callable:
         def epoch(W, b):
             w = [W, b]
-            if gradient is None:
-                kl.train(w, p.batches, p.lr)
-            else:
-                kl.train(w, p.batches, p.lr, gradient=gradient)
+            kl.train(w, p.batches, p.lr, gradient=gradient)
             return w[0], w[1]
         return epoch
     return maker

@@ -27,7 +27,8 @@ from knetlike.history import save_history
 from knetlike.reference import REFERENCE_RUN, TOLERANCE, compare, knet_2016
 
 DATASETS = {"mnist": kl.mnist, "fashion": kl.fashion_mnist}
-FASHION = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"]
+FASHION = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat",
+           "Sandal", "Shirt", "Sneaker", "Bag", "Boot"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,11 +52,14 @@ def main(argv: list[str] | None = None) -> int:
 
     # The notes' model: w = [W, b], W ~ N(0, winit^2), b = 0, in float32.
     rng = np.random.default_rng(args.seed)
-    w = [(args.winit * rng.standard_normal((10, 784))).astype(np.float32), np.zeros((10, 1), np.float32)]
+    w = [(args.winit * rng.standard_normal((10, 784))).astype(np.float32),
+         np.zeros((10, 1), np.float32)]
     ygold = kl.onehot(ytrn, 10)
-    dtrn = kl.minibatch(xtrn, ygold, args.batchsize)
     if args.shuffle:   # a new order every epoch
-        dtrn = lambda epoch: kl.minibatch(xtrn, ygold, args.batchsize, shuffle=True, rng=rng)  # noqa: E731
+        def dtrn(epoch: int) -> list:
+            return kl.minibatch(xtrn, ygold, args.batchsize, shuffle=True, rng=rng)
+    else:              # the notes: file order, the same batches every epoch
+        dtrn = kl.minibatch(xtrn, ygold, args.batchsize)
 
     def report(epoch: kl.Epoch) -> None:
         print(epoch, flush=True)
@@ -88,12 +92,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Train the lecture's softmax classifier on MNIST "
                                 "and draw its loss plot beside the notes'. The defaults are the "
                                 "notes' run.")
-    p.add_argument("--epochs", type=whole(0), default=REFERENCE_RUN["epochs"], help="epochs to train (default %(default)s)")
-    p.add_argument("--lr", type=positive, default=REFERENCE_RUN["lr"], help="SGD learning rate (default %(default)s)")
-    p.add_argument("--batchsize", type=whole(1), default=REFERENCE_RUN["batchsize"], help="minibatch size (default %(default)s)")
+    p.add_argument("--epochs", type=whole(0), default=REFERENCE_RUN["epochs"],
+                   help="epochs to train (default %(default)s)")
+    p.add_argument("--lr", type=positive, default=REFERENCE_RUN["lr"],
+                   help="SGD learning rate (default %(default)s)")
+    p.add_argument("--batchsize", type=whole(1), default=REFERENCE_RUN["batchsize"],
+                   help="minibatch size (default %(default)s)")
     p.add_argument("--winit", type=nonnegative, default=REFERENCE_RUN["winit"],
                    help="standard deviation of the initial W; b starts at 0 (default %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initial W and of --shuffle (default %(default)s)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the initial W and of --shuffle (default %(default)s)")
     p.add_argument("--shuffle", action="store_true", help="shuffle the batches every epoch "
                    "(the notes keep the file order)")
     p.add_argument("--dataset", choices=sorted(DATASETS), default="mnist",
