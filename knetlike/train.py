@@ -12,12 +12,15 @@ In Julia (from the notes)::
 from __future__ import annotations
 
 import math
+import signal
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Callable, Iterable
 
 import numpy as np
-from autograd import grad
+from autograd import make_vjp
 from threadpoolctl import ThreadpoolController
 from tqdm import tqdm
 
@@ -26,10 +29,24 @@ from .derivatives import softmax_primitive
 from .history import Epoch
 from .softmax import logp, predict
 
-# The default training gradient: autograd's grad of the notes' softmax model, built from
-# two primitives whose backward passes are the notes' derivations (see derivatives.py).
-# It gives the same numbers as grad(softmax) at a fraction of the tracing cost.
-train_gradient = grad(softmax_primitive)
+# autograd's reverse mode on the notes' softmax model built from two primitives whose
+# backward passes are the notes' derivations (see derivatives.py): the forward pass,
+# recorded, and a function that runs the backward pass from a given dJ.
+_softmax_vjp = make_vjp(softmax_primitive)
+
+
+def train_gradient(w: list, x, ygold) -> list:
+    """The default training gradient ``[dW, db]``, equal to ``grad(softmax_primitive)``.
+
+    It is ``grad`` spelled out: record the forward pass, then run the backward pass from
+    ``dJ/dJ = 1``. ``grad`` does the same plus work that training does not need on every
+    call (it checks that J is a scalar and builds a 1 of J's type): about 25 µs, a tenth
+    of a step on these batches. Same numbers as ``grad(softmax)`` through the plain
+    formula, at a fraction of the cost.
+    """
+    backward, _ = _softmax_vjp(w, x, ygold)
+    return backward(1.0)
+
 
 # The BLAS libraries numpy loaded, found once (finding them costs about a millisecond).
 _blas = ThreadpoolController()
@@ -48,7 +65,7 @@ def train(w: list, data: Iterable, lr: float = 0.1, gradient: Callable | None = 
     nsteps = 0
     # One BLAS thread: the products are small (10 x 784 x 100), a second thread gains
     # nothing and makes each step wait for it whenever the other core is busy.
-    with _blas.limit(limits=1, user_api="blas"):
+    with _blas.limit(limits=1, user_api="blas"), ctrl_c_between_steps() as stop_if_asked:
         for x, ygold in data:
             if nsteps == 0:
                 check_model(w, x, ygold)   # once per epoch, outside the traced function
@@ -56,9 +73,45 @@ def train(w: list, data: Iterable, lr: float = 0.1, gradient: Callable | None = 
             for i in range(len(w)):
                 w[i] -= lr * g[i]
             nsteps += 1
+            stop_if_asked()
     if nsteps == 0:
         raise ValueError("train: data has no batches; build them with minibatch(x, y, batchsize)")
     return w
+
+
+@contextmanager
+def ctrl_c_between_steps():
+    """Hold a Ctrl-C (SIGINT) until the SGD step under way is done, then stop.
+
+    Python raises KeyboardInterrupt wherever the main thread is, and code on the step path
+    can lose it: autograd's wrapper (``wrap_util.wraps``) catches every exception while it
+    names the function it wraps, on every call of ``grad`` (HIPS/autograd issue #651), so
+    a Ctrl-C that lands there is swallowed and training goes on. Here Ctrl-C only sets a
+    flag; the yielded function raises KeyboardInterrupt after the step, with every ``w[i]``
+    updated. A second Ctrl-C interrupts at once. A handler other than Python's default, or
+    a thread other than the main one, is left as it is.
+    """
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield lambda: None
+        return
+    asked = []
+
+    def hold(signum, frame):
+        if asked:                      # the second Ctrl-C: no more waiting
+            raise KeyboardInterrupt
+        asked.append(signum)
+
+    def stop_if_asked():
+        if asked:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, hold)
+    try:
+        yield stop_if_asked
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    stop_if_asked()                    # a Ctrl-C after the last step
 
 
 def check_lr(lr) -> None:

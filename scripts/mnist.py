@@ -7,12 +7,14 @@
 After every epoch it prints the training and test loss and error, as the notes do. It
 writes history.csv, curves.png (our curves beside the notes'), images.png (the first 8
 training images), weights.png and weights.npz (W as 10 images), and summary.txt into
-the output directory. Ctrl-C, or a learning rate that diverges, stops the run and keeps
-what the finished epochs produced (``fit`` sets w back to the last finished epoch).
+the output directory. Ctrl-C, a learning rate that diverges, or a closed standard output
+(``mnist.py | head``) stops the run and keeps what the finished epochs produced (``fit``
+sets w back to the last finished epoch).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -62,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         dtrn = kl.minibatch(xtrn, ygold, args.batchsize)
 
     def report(epoch: kl.Epoch) -> None:
-        print(epoch, flush=True)
         save_history(out / "history.csv", history)      # cheap: keep it current
+        print(epoch, flush=True)
 
     history, status, start = [], "finished", time.perf_counter()
     try:
@@ -73,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         status = f"interrupted by Ctrl-C after epoch {len(history)}"
     except kl.Diverged as err:
         status = f"diverged: {err}"
+    except BrokenPipeError:         # `mnist.py | head`: the reader left; stop, keep the run
+        status = f"stopped after epoch {len(history)}: standard output was closed"
+        silence_stdout()
     seconds = time.perf_counter() - start
 
     save_history(out / "history.csv", history)
@@ -83,7 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     plots.save(plots.weights(w[0], classes), out / "weights.png")
     text = summary(args, history, reference, seconds, status)
     atomic_write(out / "summary.txt", text)
-    print(text, end="")
+    try:
+        print(text, end="", flush=True)
+    except BrokenPipeError:
+        silence_stdout()
+    if status.startswith("stopped"):   # the summary went nowhere: say where the run is
+        print(f"mnist.py: {status}; what it had is in {out}", file=sys.stderr)
     return 0 if status == "finished" else 1
 
 
@@ -110,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: $KNETLIKE_DATA, then the cache, then fetch)")
     p.add_argument("--out", metavar="DIR", help="output directory (default: runs/DATASET; if it "
                    "holds files, a new DIR-2, DIR-3, ... is made unless --overwrite)")
-    p.add_argument("--overwrite", action="store_true", help="write into --out even if it holds files")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write into --out even if it holds files")
     return p
 
 
@@ -164,6 +175,14 @@ def output_dir(path: str, overwrite: bool) -> Path:
     return candidate
 
 
+def silence_stdout() -> None:
+    """Point stdout at /dev/null once its reader is gone, so that nothing more (not even
+    Python's flush at exit) fails on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def label(y: int, classes: list[str] | None) -> str:
     return str(y) if classes is None else classes[y]
 
@@ -179,7 +198,8 @@ def summary(args: argparse.Namespace, history: list, reference: list | None,
     """Final numbers, wall time, and the largest deviation from the notes per column."""
     lines = [f"status: {status}",
              f"settings: dataset={args.dataset} epochs={args.epochs} lr={args.lr} "
-             f"batchsize={args.batchsize} winit={args.winit} seed={args.seed} shuffle={args.shuffle}",
+             f"batchsize={args.batchsize} winit={args.winit} seed={args.seed} "
+             f"shuffle={args.shuffle}",
              f"wall time: {seconds:.1f} s for {len(history)} epochs"]
     if history:
         lines.append(f"final: {history[-1]}")

@@ -11,6 +11,7 @@ import pytest
 from knetlike.data import DataError, fashion_mnist, mnist
 from knetlike.data.idx import idx_bytes
 
+
 def write_idx_file(path: Path, array: np.ndarray, gz: bool = False) -> Path:
     """Write `array` as an IDX file at `path` (gzipped, with `.gz` added, when `gz`)."""
     data = idx_bytes(array)

@@ -6,7 +6,6 @@ from autograd import jacobian, make_vjp
 import knetlike as kl
 
 
-
 SHAPES = {"mnist-like": (10, 784, 100), "small odd": (3, 5, 7)}
 
 
@@ -70,7 +69,8 @@ def test_softmax_jacobian_equals_autograds_jacobian_of_probs(rng):
     J = kl.softmax_jacobian(p)
     assert np.allclose(J, jacobian(lambda y: kl.probs(y[:, None])[:, 0])(y), rtol=0, atol=1e-15)
     assert np.allclose(J, J.T)                   # symmetric
-    assert np.allclose(J.sum(axis=0), 0, rtol=0, atol=1e-15)         # probabilities keep summing to 1
+    # probabilities keep summing to 1
+    assert np.allclose(J.sum(axis=0), 0, rtol=0, atol=1e-15)
 
 
 def test_softmax_backward_is_the_jacobian_transpose_product(rng):
@@ -133,4 +133,5 @@ def test_derivations_reject_mismatched_shapes():
     with pytest.raises(ValueError, match=r"p has shape \(3, 2\) but dp has shape \(3, 1\)"):
         kl.softmax_backward(np.ones((3, 2)) / 3, np.ones((3, 1)))
     with pytest.raises(ValueError, match=r"ygold has shape \(3, 4\) but ypred has shape \(3, 5\)"):
-        kl.analytic_gradient([np.zeros((3, 4)), np.zeros((3, 1))], np.zeros((4, 5)), np.zeros((3, 4)))
+        kl.analytic_gradient([np.zeros((3, 4)), np.zeros((3, 1))], np.zeros((4, 5)),
+                             np.zeros((3, 4)))

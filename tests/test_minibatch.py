@@ -7,7 +7,8 @@ import knetlike as kl
 
 @pytest.fixture
 def data():
-    x = np.asfortranarray(np.arange(30, dtype=np.float32).reshape(3, 10))   # column n holds n, 10+n, 20+n
+    # column n holds n, 10+n, 20+n
+    x = np.asfortranarray(np.arange(30, dtype=np.float32).reshape(3, 10))
     return x, np.arange(10)
 
 
@@ -36,7 +37,9 @@ def test_shuffling_is_reproducible_with_a_seeded_rng(data):
     a = kl.minibatch(*data, 3, shuffle=True, rng=np.random.default_rng(7))
     b = kl.minibatch(*data, 3, shuffle=True, rng=np.random.default_rng(7))
     c = kl.minibatch(*data, 3, shuffle=True, rng=np.random.default_rng(8))
-    labels = lambda batches: [y.tolist() for _, y in batches]
+
+    def labels(batches):
+        return [y.tolist() for _, y in batches]
     assert labels(a) == labels(b) != labels(c)
     assert labels(a) != labels(kl.minibatch(*data, 3))
     for xb, yb in a:

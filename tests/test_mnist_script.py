@@ -1,4 +1,4 @@
-"""scripts/mnist.py end to end on the real MNIST: the notes' numbers, its outputs, and its faults."""
+"""scripts/mnist.py end to end on the real MNIST: the notes' numbers, its outputs, its faults."""
 import signal
 import subprocess
 import sys
@@ -53,7 +53,8 @@ def test_the_full_reference_run_is_within_0_001_of_all_400_numbers(mnist_data, t
     last = history[-1]
     assert last.train_error == pytest.approx(0.0668, abs=0.001)
     assert last.test_error == pytest.approx(0.0762, abs=0.001)
-    assert (last.train_nll, last.test_nll) == pytest.approx((notes[-1].train_nll, notes[-1].test_nll), abs=0.001)
+    assert (last.train_nll, last.test_nll) == pytest.approx(
+        (notes[-1].train_nll, notes[-1].test_nll), abs=0.001)
 
 
 def test_an_existing_output_directory_is_not_overwritten(mnist_data, tmp_path):
@@ -97,6 +98,26 @@ def test_ctrl_c_keeps_the_finished_epochs(mnist_data, tmp_path):
     assert all((out / name).exists() for name in ("curves.png", "weights.png", "summary.txt"))
 
 
+def test_a_closed_stdout_stops_the_run_and_keeps_it(mnist_data, tmp_path):
+    """``mnist.py | head -2``: the reader leaves; the run stops without a traceback and
+    keeps its finished epochs, weights, figures and summary."""
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), "--epochs", "1000", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stdout.readline()
+    proc.stdout.close()                                  # as head does after its lines
+    _, stderr = proc.communicate(timeout=120)
+    assert first.startswith("epoch:1 softloss:0.359")
+    assert proc.returncode == 1
+    assert "Traceback" not in stderr and "standard output was closed" in stderr
+    history = load_history(out / "history.csv")
+    assert 1 <= len(history) < 1000
+    assert np.load(out / "weights.npz")["epoch"] == len(history)
+    summary = (out / "summary.txt").read_text()
+    assert f"status: stopped after epoch {len(history)}: standard output was closed" in summary
+    assert all((out / name).exists() for name in ("curves.png", "weights.png"))
+
+
 @pytest.mark.parametrize("flags, message", [
     (["--epochs", "-1"], "argument --epochs: must be at least 0, got -1"),
     (["--lr", "0"], "argument --lr: must be > 0, got 0"),
@@ -113,7 +134,8 @@ def test_bad_flags_are_refused_by_the_parser(flags, message):
 def test_a_batch_larger_than_the_data_is_refused(mnist_data, tmp_path):
     result = run("--batchsize", 60001, "--out", tmp_path / "run", check=False)
     assert result.returncode == 2
-    assert "argument --batchsize: 60001 is larger than the 60000 training instances" in result.stderr
+    assert ("argument --batchsize: 60001 is larger than the 60000 training instances"
+            in result.stderr)
 
 
 def test_a_bad_data_file_is_a_message_not_a_traceback(tmp_path):
@@ -125,7 +147,8 @@ def test_a_bad_data_file_is_a_message_not_a_traceback(tmp_path):
         (bad / name).write_bytes(idx_bytes(np.zeros(shape, np.uint8)))
     result = run("--data", bad, "--out", tmp_path / "run", check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert f"mnist.py: {bad / 'train-images-idx3-ubyte'}: holds an array of shape (5, 2, 3)" in result.stderr
+    message = f"mnist.py: {bad / 'train-images-idx3-ubyte'}: holds an array of shape (5, 2, 3)"
+    assert message in result.stderr
 
 
 def test_an_unusable_output_directory_is_refused_before_any_work(tmp_path):
@@ -133,7 +156,8 @@ def test_an_unusable_output_directory_is_refused_before_any_work(tmp_path):
     blocker.write_text("not a directory")
     result = run("--out", blocker / "run", check=False)
     assert result.returncode == 2
-    assert "argument --out: cannot use" in result.stderr and "choose a writable directory" in result.stderr
+    assert "argument --out: cannot use" in result.stderr
+    assert "choose a writable directory" in result.stderr
 
 
 def test_other_settings_are_compared_for_information_only(mnist_data, tmp_path):

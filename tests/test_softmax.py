@@ -56,8 +56,8 @@ def test_huge_scores_give_the_exact_finite_loss_and_gradient(s, dtype):
     ypred = (s * np.array([[1, -1], [-1, 1]])).astype(dtype)
     ygold = kl.onehot([0, 0], 2, dtype=dtype)
     phat = (ypred == ypred.max(axis=0)).astype(dtype)
-    for loss, g in [(kl.softloss(ygold, ypred), kl.grad(kl.softloss, 1)(ygold, ypred)),
-                    (kl.softloss_primitive(ygold, ypred), kl.grad(kl.softloss_primitive, 1)(ygold, ypred))]:
+    for f in (kl.softloss, kl.softloss_primitive):
+        loss, g = f(ygold, ypred), kl.grad(f, 1)(ygold, ypred)
         assert np.isfinite(loss) and np.all(np.isfinite(g))
         assert loss == pytest.approx(abs(s))
         assert np.array_equal(g, (phat - ygold) / 2)
@@ -108,8 +108,10 @@ def test_a_flat_b_is_refused_even_where_it_would_broadcast(rng):
 
 def test_lists_work_where_arrays_do():
     ypred = np.array([[2.0, 0.0], [1.0, 3.0]])
-    assert kl.softloss([[1.0, 0.0], [0.0, 1.0]], ypred) == pytest.approx(kl.softloss(np.eye(2), ypred))
-    assert [y.tolist() for _, y in kl.minibatch([[1, 2, 3, 4]], [0, 1, 1, 0], 2)] == [[0, 1], [1, 0]]
+    assert kl.softloss([[1.0, 0.0], [0.0, 1.0]], ypred) == pytest.approx(
+        kl.softloss(np.eye(2), ypred))
+    batches = kl.minibatch([[1, 2, 3, 4]], [0, 1, 1, 0], 2)
+    assert [y.tolist() for _, y in batches] == [[0, 1], [1, 0]]
 
 
 def test_softmax_names_the_mismatched_argument(rng):

@@ -1,4 +1,7 @@
 """One epoch of SGD, evaluation, and the epoch loop's history, divergence and interruption."""
+import os
+import signal
+
 import numpy as np
 import pytest
 
@@ -82,12 +85,14 @@ def test_train_names_shape_mismatches_and_empty_data():
 def test_fit_reports_one_line_per_epoch_and_keeps_the_history():
     w, x, labels = toy()
     lines = []
-    history = kl.fit(w, kl.minibatch(x, kl.onehot(labels, 4), 50), (x, labels), (x[:, :50], labels[:50]),
-                     epochs=3, lr=0.5, report=lambda e: lines.append(str(e)))
+    batches = kl.minibatch(x, kl.onehot(labels, 4), 50)
+    history = kl.fit(w, batches, (x, labels), (x[:, :50], labels[:50]), epochs=3, lr=0.5,
+                     report=lambda e: lines.append(str(e)))
     assert [e.epoch for e in history] == [1, 2, 3]
     assert lines[0].startswith("epoch:1 softloss:") and " zeroone:" in lines[0]
     assert history[-1].train_nll < history[0].train_nll
-    assert (history[-1].train_nll, history[-1].train_error) == pytest.approx(kl.evaluate(w, x, labels))
+    last = history[-1]
+    assert (last.train_nll, last.train_error) == pytest.approx(kl.evaluate(w, x, labels))
     assert history[-1].test_nll == pytest.approx(kl.evaluate(w, x[:, :50], labels[:50])[0])
 
 
@@ -154,7 +159,8 @@ def test_an_interruption_inside_report_leaves_history_and_w_in_step():
     with pytest.raises(KeyboardInterrupt):
         kl.fit(w, data, (x, labels), (x, labels), epochs=5, lr=0.5, history=history, report=report)
     assert [e.epoch for e in history] == [1, 2]
-    assert (history[-1].train_nll, history[-1].train_error) == pytest.approx(kl.evaluate(w, x, labels))
+    last = history[-1]
+    assert (last.train_nll, last.train_error) == pytest.approx(kl.evaluate(w, x, labels))
 
 
 def test_fit_checks_the_evaluation_sets_before_training():
@@ -217,3 +223,48 @@ def test_evaluate_refuses_a_bad_block_size():
     for blocksize in (0, -5):
         with pytest.raises(ValueError, match="blocksize must be a positive integer"):
             kl.evaluate(w, x, labels, blocksize=blocksize)
+
+
+def swallowing_gradient(at_step: int, calls: list):
+    """A gradient that gets Ctrl-C at step ``at_step`` inside code that swallows every
+    exception, as autograd's function wrapper does on every call of ``grad``."""
+    def gradient(w, x, ygold):
+        calls.append(len(calls) + 1)
+        if len(calls) == at_step:
+            try:
+                os.kill(os.getpid(), signal.SIGINT)      # the handler runs at once, here
+            except BaseException:                       # autograd's wrap_util.wraps
+                pass
+        return kl.analytic_gradient(w, x, ygold)
+    return gradient
+
+
+def test_ctrl_c_stops_training_after_the_step_even_where_library_code_swallows_it():
+    w, x, labels = toy()
+    batches = kl.minibatch(x, kl.onehot(labels, 4), 20)          # 10 steps
+    calls = []
+    with pytest.raises(KeyboardInterrupt):
+        kl.train(w, batches, 0.5, gradient=swallowing_gradient(3, calls))
+    assert calls == [1, 2, 3]                          # stopped right after that step
+    expected, _, _ = toy()
+    kl.train(expected, batches[:3], 0.5, gradient=kl.analytic_gradient)
+    assert all(np.array_equal(a, e) for a, e in zip(w, expected))   # w and b both updated
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_in_the_last_step_is_not_lost():
+    w, x, labels = toy()
+    batches = kl.minibatch(x, kl.onehot(labels, 4), 50)          # 4 steps
+    with pytest.raises(KeyboardInterrupt):
+        kl.train(w, batches, 0.5, gradient=swallowing_gradient(4, []))
+
+
+def test_ctrl_c_swallowed_in_a_step_stops_fit_and_keeps_the_finished_epochs():
+    w, x, labels = toy()
+    batches = kl.minibatch(x, kl.onehot(labels, 4), 20)          # 10 steps per epoch
+    history, calls = [], []
+    with pytest.raises(KeyboardInterrupt):
+        kl.fit(w, batches, (x, labels), (x, labels), epochs=5, lr=0.5, history=history,
+               gradient=swallowing_gradient(25, calls), report=None)
+    assert len(calls) == 25 and [e.epoch for e in history] == [1, 2]
+    assert kl.evaluate(w, x, labels) == (history[-1].train_nll, history[-1].train_error)
