@@ -106,11 +106,12 @@ def ctrl_c_between_steps():
         if asked:
             raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, hold)
+    previous = signal.signal(signal.SIGINT, hold)
     try:
         yield stop_if_asked
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if signal.getsignal(signal.SIGINT) is hold:   # not if the steps installed their own
+            signal.signal(signal.SIGINT, previous)
     stop_if_asked()                    # a Ctrl-C after the last step
 
 

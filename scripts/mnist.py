@@ -93,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         silence_stdout()
     if status.startswith("stopped"):   # the summary went nowhere: say where the run is
-        print(f"mnist.py: {status}; what it had is in {out}", file=sys.stderr)
+        try:
+            print(f"mnist.py: {status}; what it had is in {out}", file=sys.stderr)
+        except BrokenPipeError:        # stderr went to the same closed pipe (2>&1 | head)
+            pass
     return 0 if status == "finished" else 1
 
 

@@ -268,3 +268,19 @@ def test_ctrl_c_swallowed_in_a_step_stops_fit_and_keeps_the_finished_epochs():
                gradient=swallowing_gradient(25, calls), report=None)
     assert len(calls) == 25 and [e.epoch for e in history] == [1, 2]
     assert kl.evaluate(w, x, labels) == (history[-1].train_nll, history[-1].train_error)
+
+
+def test_a_sigint_handler_installed_during_training_is_kept():
+    w, x, labels = toy()
+
+    def mine(signum, frame):
+        pass
+
+    def gradient(w, x, ygold):
+        signal.signal(signal.SIGINT, mine)
+        return kl.analytic_gradient(w, x, ygold)
+    try:
+        kl.train(w, kl.minibatch(x, kl.onehot(labels, 4), 50), 0.5, gradient=gradient)
+        assert signal.getsignal(signal.SIGINT) is mine
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
