@@ -54,8 +54,7 @@ def _check(x, y, batchsize) -> int:
     n = x.shape[1]
     if np.ndim(y) not in (1, 2) or np.shape(y)[-1] != n:
         raise ValueError(f"minibatch: y must be C x N targets or N labels with N = {n} "
-                         f"(the columns "
-                         f"of x {x.shape}), got shape {np.shape(y)}")
+                         f"(the columns of x {x.shape}), got shape {np.shape(y)}")
     if isinstance(batchsize, bool) or not isinstance(batchsize, (int, np.integer)) or batchsize < 1:
         raise ValueError(f"minibatch: batchsize must be a positive integer, got {batchsize!r}")
     if n == 0:

@@ -173,6 +173,7 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
     check_lr(lr)
     for x, labels in (trn, tst):       # fail now, not after the first epoch
         check_labelled(w, x, labels)
+    quiet = not sys.stderr.isatty() if progress is None else not progress
     kept = [wi.copy() for wi in w]     # the weights of the last epoch in history
     pending = None                     # (epoch, its weights, their measurement in progress)
 
@@ -199,7 +200,6 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
         try:
             for epoch in range(len(history) + 1, len(history) + 1 + epochs):
                 batches = dtrn(epoch) if callable(dtrn) else dtrn
-                quiet = not sys.stderr.isatty() if progress is None else not progress
                 steps = tqdm(batches, desc=f"epoch {epoch}", unit="step", leave=False,
                              disable=quiet)
                 with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked

@@ -406,7 +406,8 @@ def _spin(seconds: float, started) -> None:
 
 def run_loaded(names: list, p: Problem, epochs: int, unloaded: dict, reference,
                evaluation: dict | None = None, limit_s: float = 900.0) -> dict:
-    """The paths ``names`` (and ``evaluate``) again while a child process spins on one core."""
+    """The paths ``names`` (``numpy`` among them: the ratios divide by it) and ``evaluate``
+    again while a child process spins on one core."""
     ctx = multiprocessing.get_context("spawn")     # no fork of a process with BLAS/XLA threads
     started = ctx.Event()
     spinner = ctx.Process(target=_spin, args=(limit_s, started), daemon=True)
@@ -414,7 +415,7 @@ def run_loaded(names: list, p: Problem, epochs: int, unloaded: dict, reference,
     out = {}
     try:
         started.wait(30)
-        for r in run_paths(names, p, epochs, reference):
+        for r in with_ratios(run_paths(names, p, epochs, reference)):
             if "median_s" in r and "median_s" in unloaded.get(r["path"], {}):
                 r["loaded_over_unloaded"] = r["median_s"] / unloaded[r["path"]]["median_s"]
             out[r["path"]] = r
@@ -554,11 +555,6 @@ def main(argv=None) -> int:
         log(f"running {', '.join(names)} under load ...")
         loaded = run_loaded(names, p, args.epochs, {r["path"]: r for r in results}, reference,
                             evaluation)
-        if "median_s" in loaded.get("numpy", {}):
-            for name in names:
-                r = loaded[name]
-                if "median_s" in r:
-                    r["ratio_to_numpy"] = r["median_s"] / loaded["numpy"]["median_s"]
 
     for r in results + list((loaded or {}).values()):
         r.pop("weights", None)
