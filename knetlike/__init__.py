@@ -3,12 +3,15 @@
 A flat API in Knet's style (``import knetlike as kl``; ``kl.softmax``, ``kl.grad``, ...).
 Where each concept of the lecture lives:
 
-* ``softmax.py``      the model and its loss: predict, logp, probs, softloss, softmax
+* ``softmax.py``      the model and its loss: predict, logp, probs, softloss, softmax;
+                      mnist.jl's any-depth model: relu, predict, loss
+* ``weights.py``      mnist.jl's weights(hidden...): the initial parameters
 * ``derivatives.py``  the hand derivations: Jacobian, backward pass, p - phat, [dW, db]
 * ``gradcheck.py``    autograd against finite differences
 * ``targets.py``      one-hot targets, the zero-one loss
 * ``minibatch.py``    Knet-style minibatches
 * ``train.py``        one epoch of SGD, evaluation, the epoch loop
+* ``machinery.py``    BLAS threads and stop signals, out of the loop's way
 * ``history.py``      the per-epoch record and its CSV file
 * ``reference/``      the notes' own numbers, and how far a run is from them
 * ``plots.py``        the figures: curves, images, weights
@@ -18,14 +21,17 @@ Where each concept of the lecture lives:
 from autograd import grad
 
 from .data import fashion_mnist, mnist
-from .derivatives import (analytic_gradient, predict_backward, predict_primitive, softloss_grad,
-                          softloss_primitive, softmax_backward, softmax_jacobian, softmax_primitive)
+from .derivatives import (analytic_gradient, linear_primitive, loss_primitive, predict_backward,
+                          predict_primitive, relu_backward, relu_primitive, softloss_grad,
+                          softloss_primitive, softmax_backward, softmax_jacobian)
 from .gradcheck import GradCheck, gradcheck
 from .minibatch import minibatch
-from .softmax import logp, predict, probs, softloss, softmax
+from .machinery import Interrupted
+from .softmax import logp, loss, predict, probs, relu, softloss, softmax
 from .targets import accuracy, onehot, zeroone
 from .history import Epoch, load_history, save_history
 from .train import Diverged, evaluate, fit, train, train_gradient
+from .weights import weights
 
 #: The notes' ``softmax_gradient = grad(softmax)``: ``[dW, db]`` through the plain formula.
 softmax_gradient = grad(softmax)
@@ -35,13 +41,16 @@ __version__ = "0.1.0"
 __all__ = [
     # the model and its loss
     "predict", "logp", "probs", "softloss", "softmax", "grad", "softmax_gradient",
+    # Knet's mnist.jl: the model at any depth
+    "weights", "relu", "loss",
     # the derivations, and the same declared to autograd
     "softmax_jacobian", "softmax_backward", "softloss_grad", "predict_backward",
-    "analytic_gradient", "softloss_primitive", "predict_primitive", "softmax_primitive",
+    "analytic_gradient", "relu_backward", "softloss_primitive", "linear_primitive",
+    "relu_primitive", "predict_primitive", "loss_primitive",
     "gradcheck", "GradCheck",
     # targets, batches, training
     "onehot", "zeroone", "accuracy", "minibatch", "train", "train_gradient", "evaluate",
-    "fit", "Diverged", "Epoch", "save_history", "load_history",
+    "fit", "Diverged", "Interrupted", "Epoch", "save_history", "load_history",
     # data
     "mnist", "fashion_mnist",
 ]

@@ -7,58 +7,113 @@ what it got, and what it needs.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from autograd.tracer import getval
 
 
+def check_whole(value, name: str, least: int = 1) -> int:
+    """A whole number ``>= least`` (a bool is not one), or a ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise ValueError(f"{name} must be a whole number >= {least}, got {value!r}")
+    return int(value)
+
+
+def check_lr(lr) -> None:
+    """A learning rate must be a finite number above 0."""
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.number)) or not lr > 0 \
+            or not math.isfinite(lr):
+        raise ValueError(f"lr (the learning rate) must be a finite number > 0, got {lr!r}")
+
+
+def layer_names(w, k: int) -> str:
+    """How errors name ``w[k]``: ``W`` and ``b`` for the lecture's ``[W, b]``, else the layer."""
+    name = "W" if k % 2 == 0 else "b"
+    return name if len(w) == 2 else f"{name} of layer {k // 2 + 1}"
+
+
 def check_model(w, x=None, ygold=None) -> None:
-    """Check that ``w = [W, b]`` (W C x D, b C x 1) fits ``x`` (D x N) and ``ygold`` (C x N)."""
+    """Check that ``w = [W1, b1, ..., WL, bL]`` chains, fits ``x`` (D x N) and ``ygold`` (C x N).
+
+    Layer l has W of shape out x in and b of shape out x 1; its ``in`` is the previous
+    layer's ``out`` (D for the first layer). ``[W, b]`` is the lecture's model.
+    """
     w = getval(w)          # under autograd's tracing, w is a box around the list
-    if not isinstance(w, (list, tuple)) or len(w) != 2:
-        raise ValueError(f"w must be a list [W, b], got {type(w).__name__}"
-                         + (f" of length {len(w)}" if isinstance(w, (list, tuple)) else ""))
-    for k, name in ((0, "W"), (1, "b")):
-        if not isinstance(getval(w[k]), np.ndarray):
-            raise ValueError(f"w[{k}] ({name}) must be a numpy array, got {type(w[k]).__name__}; "
-                             f"convert it with np.asarray")
-    W, b = np.shape(w[0]), np.shape(w[1])
-    if len(W) != 2:
-        raise ValueError(f"w[0] (W) must be a C x D matrix, got shape {W}")
-    if b != (W[0], 1):
-        raise ValueError(f"w[1] (b) must have shape (C, 1) = {(W[0], 1)} to match W {W}, got "
-                         f"shape {b}; reshape it with b.reshape(-1, 1)")
+    if not isinstance(w, (list, tuple)) or len(w) < 2 or len(w) % 2:
+        got = type(w).__name__ + (f" of length {len(w)}" if isinstance(w, (list, tuple)) else "")
+        raise ValueError(f"w must be a list [W, b] (or [W1, b1, ..., WL, bL]: an even number "
+                         f"of arrays, a W and a b per layer), got {got}")
+    for k, wk in enumerate(w):
+        if not isinstance(getval(wk), np.ndarray):
+            raise ValueError(f"w[{k}] ({layer_names(w, k)}) must be a numpy array, got "
+                             f"{type(wk).__name__}; convert it with np.asarray")
+    rows = None            # the previous layer's output size
+    for k in range(0, len(w), 2):
+        W, b = np.shape(w[k]), np.shape(w[k + 1])
+        if len(W) != 2:
+            what = "a C x D matrix" if len(w) == 2 else "a matrix (out x in)"
+            raise ValueError(f"w[{k}] ({layer_names(w, k)}) must be {what}, got shape {W}")
+        if rows is not None and W[1] != rows:
+            raise ValueError(f"w[{k}] ({layer_names(w, k)}) has shape {W}, but layer {k // 2} "
+                             f"outputs {rows} values (w[{k - 2}] has shape {np.shape(w[k - 2])}); "
+                             f"it must have {rows} columns")
+        if b != (W[0], 1):
+            rows_name, W_name = ("C", "W") if len(w) == 2 else ("out", f"w[{k}]")
+            raise ValueError(f"w[{k + 1}] ({layer_names(w, k + 1)}) must have shape "
+                             f"({rows_name}, 1) = {(W[0], 1)} to match {W_name} {W}, got shape "
+                             f"{b}; reshape it with b.reshape(-1, 1)")
+        rows = W[0]
+    D, C = np.shape(w[0])[1], rows
     if x is not None:
         xs = np.shape(x)
-        if len(xs) != 2 or xs[0] != W[1]:
-            raise ValueError(f"x must be D x N with D = {W[1]} (the columns of W {W}), got shape "
-                             f"{xs}; one column per instance (transpose an N x D array with x.T)")
+        if len(xs) != 2 or xs[0] != D:
+            W_name = "W" if len(w) == 2 else "w[0]"
+            raise ValueError(f"x must be D x N with D = {D} (the columns of {W_name} "
+                             f"{np.shape(w[0])}), got shape {xs}; one column per instance "
+                             f"(transpose an N x D array with x.T)")
         if xs[1] == 0:
             raise ValueError("x is an empty batch (0 columns); every batch needs at least one "
                              "instance")
     if ygold is not None:
         ys = np.shape(ygold)
         n = np.shape(x)[1] if x is not None else ys[-1]
-        if len(ys) != 2 or ys != (W[0], n):
-            raise ValueError(f"ygold must be C x N = {(W[0], n)} (classes x instances), got shape "
+        if len(ys) != 2 or ys != (C, n):
+            raise ValueError(f"ygold must be C x N = {(C, n)} (classes x instances), got shape "
                              f"{ys}; turn integer labels into targets with onehot(labels, C)")
         check_distributions(ygold)
+
+
+def nclasses(w) -> int:
+    """C, the number of classes of the model ``w``: the rows of its last W."""
+    return np.shape(getval(w)[-2])[0]
 
 
 def check_distributions(ygold) -> None:
     """Target columns must be probability vectors: the gradient ``phat - p`` assumes it."""
     ygold = np.asarray(ygold)
     sums = ygold.sum(axis=0)
-    bad = np.flatnonzero((np.abs(sums - 1) > 1e-3) | np.any(ygold < 0, axis=0))
+    bad = np.flatnonzero(~(np.abs(sums - 1) <= 1e-3) | np.any(ygold < 0, axis=0))
     if bad.size:
         n = bad[0]
         raise ValueError(f"ygold's columns must be probability vectors (>= 0, summing to 1), but "
                          f"column {n} sums to {sums[n]:g}; use onehot(labels, C) for labels")
 
 
+def check_finite(x, name: str = "x") -> None:
+    """Data must be finite: a NaN or inf gives believable-looking but meaningless numbers."""
+    finite = np.isfinite(x)
+    if not finite.all():
+        n = int(np.flatnonzero(~finite.all(axis=0))[0]) if np.ndim(x) == 2 else None
+        where = f"column {n}" if n is not None else "an entry"
+        raise ValueError(f"{name} holds non-finite values (NaN or inf), first in {where}; clean "
+                         f"or drop those instances before training or evaluating")
+
+
 def check_labelled(w, x, labels) -> np.ndarray:
     """Check a labelled set ``(x, labels)`` against ``w``; return the labels as an array."""
     check_model(w, x)
-    labels = check_labels(labels, np.shape(w[0])[0])
+    labels = check_labels(labels, nclasses(w))
     if labels.size != np.shape(x)[1]:
         raise ValueError(f"labels has {labels.size} entries but x has {np.shape(x)[1]} columns; "
                          f"give one label per column of x")

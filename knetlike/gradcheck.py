@@ -6,8 +6,11 @@ float64 parameters and data: in float32 the differences are mostly rounding.
 """
 from __future__ import annotations
 
+import math
+import numbers
+import warnings
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from autograd import grad
@@ -17,48 +20,87 @@ from autograd import grad
 class GradCheck:
     """The outcome of a gradient check: the worst relative error and where it happened."""
 
-    max_relerr: float
-    param: int          # which array of the parameter list w
-    index: tuple        # where in that array
-    autograd: float     # autograd's derivative there
-    numeric: float      # the finite-difference derivative there
+    max_relerr: float       # inf if either derivative there was NaN or infinite
+    param: int              # which array of the parameter list w
+    index: tuple[int, ...]  # where in that array
+    autograd: float         # the checked gradient's derivative there
+    numeric: float          # the finite-difference derivative there
 
     def __float__(self) -> float:
         return self.max_relerr
 
 
 def relerr(a: float, b: float, floor: float = 1e-8) -> float:
-    """Relative error ``|a - b| / max(|a|, |b|, floor)`` (the floor keeps zeros comparable)."""
-    return abs(a - b) / max(abs(a), abs(b), floor)
+    """Relative error ``|a - b| / max(|a|, |b|, floor)`` (the floor keeps zeros comparable).
+
+    A NaN or infinity on either side gives ``inf``, the worst error there is: NaN compares
+    False with everything, so left as NaN it would lose to any finite error (and a gradient
+    of NaNs would pass).
+    """
+    err = abs(a - b) / max(abs(a), abs(b), floor)
+    return err if math.isfinite(err) else math.inf
 
 
-def gradcheck(f: Callable, w: list, *args, eps: float = 1e-6, nsample: int | None = None,
-              rng: np.random.Generator | None = None,
-              gradient: Callable | None = None) -> GradCheck:
+def gradcheck(f: Callable[..., Any], w: Sequence[np.ndarray], *args: Any, eps: float = 1e-6,
+              nsample: int | None = None, rng: np.random.Generator | None = None,
+              gradient: Callable[..., Sequence[np.ndarray]] | None = None) -> GradCheck:
     """Compare ``grad(f)(w, *args)`` with central differences, entry by entry of ``w``.
 
-    ``w`` is a list of arrays (the model's parameters). Every entry is checked, or a
-    random ``nsample`` of them per array when given. ``gradient`` replaces ``grad(f)`` to
-    check a hand-written gradient instead (e.g. ``analytic_gradient``). Returns a
-    ``GradCheck`` holding the worst relative error, which parameter and index it was at,
-    and both derivatives.
+    ``w`` is a list of arrays of any length (the model's parameters, ``[W1, b1, ..., WL,
+    bL]``). Every entry is checked, or a random ``nsample`` of them per array when given.
+    ``gradient`` replaces ``grad(f)`` to check a hand-written gradient instead (e.g.
+    ``analytic_gradient``). Returns a ``GradCheck`` holding the worst relative error, which
+    parameter and index it was at, and both derivatives. A NaN in either derivative is an
+    error of ``inf``; a check of no entry at all is a ``ValueError``, never a pass.
+
+    Arrays of float32 (or less) give a ``UserWarning``, not an error: the finite differences
+    of a float32 computation are mostly rounding, so even a correct gradient shows relative
+    errors near 1. That is a false failure, never a false pass, and ``f`` may compute in
+    float64 anyway (float32 data times float64 weights is float64), so the check still runs
+    and the warning says how to fix it: ``[wi.astype(np.float64) for wi in w]``.
     """
     if not isinstance(w, (list, tuple)) or len(w) == 0:
         raise ValueError(f"gradcheck: w must be a non-empty list of parameter arrays, "
                          f"got {type(w).__name__}")
+    whole = isinstance(nsample, numbers.Integral) and not isinstance(nsample, bool)
+    if nsample is not None and not (whole and nsample >= 1):
+        raise ValueError(f"gradcheck: nsample must be a whole number >= 1 (entries checked per "
+                         f"array), or None to check every entry; got {nsample!r}")
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < math.inf:
+        raise ValueError(f"gradcheck: eps (the finite-difference step) must be a finite number "
+                         f"> 0, e.g. 1e-6; got {eps!r}")
+    _warn_low_precision(w, args)
     rng = np.random.default_rng(0) if rng is None else rng
+    entries = [(k, idx) for k, wk in enumerate(w) for idx in _indices(wk.shape, nsample, rng)]
+    if not entries:
+        raise ValueError(f"gradcheck: nothing to check, every array of w is empty (shapes "
+                         f"{[np.shape(wk) for wk in w]}); pass parameters with at least one entry")
     g = (grad(f) if gradient is None else gradient)(w, *args)
-    worst = GradCheck(0.0, 0, (), 0.0, 0.0)
-    for k, wk in enumerate(w):
-        for idx in _indices(wk.shape, nsample, rng):
-            numeric = _central_difference(f, w, k, idx, eps, args)
-            err = relerr(float(g[k][idx]), numeric)
-            if err >= worst.max_relerr:
-                worst = GradCheck(err, k, idx, float(g[k][idx]), numeric)
+    worst = None
+    for k, idx in entries:
+        auto, numeric = float(g[k][idx]), _central_difference(f, w, k, idx, eps, args)
+        err = relerr(auto, numeric)
+        if worst is None or err > worst.max_relerr:
+            worst = GradCheck(err, k, idx, auto, numeric)
     return worst
 
 
-def _indices(shape: tuple, nsample: int | None, rng: np.random.Generator) -> list:
+def _warn_low_precision(w: Sequence[np.ndarray], args: tuple) -> None:
+    """Warn when a parameter or argument array is a float of less precision than float64."""
+    named = [*((f"w[{k}]", wk) for k, wk in enumerate(w)),
+             *((f"args[{i}]", a) for i, a in enumerate(args))]
+    low = [f"{name} is {a.dtype}" for name, a in named
+           if isinstance(a, (np.ndarray, np.generic)) and np.issubdtype(a.dtype, np.floating)
+           and np.finfo(a.dtype).bits < 64]
+    if low:
+        warnings.warn(f"gradcheck: {', '.join(low)}: in float32 or less the finite differences "
+                      f"are mostly rounding and even a correct gradient shows relative errors "
+                      f"near 1; check in float64, e.g. w = [wi.astype(np.float64) for wi in w]",
+                      UserWarning, stacklevel=3)
+
+
+def _indices(shape: tuple[int, ...], nsample: int | None,
+             rng: np.random.Generator) -> list[tuple[int, ...]]:
     """All multi-indices of an array of this shape, or ``nsample`` of them at random."""
     flat = np.arange(int(np.prod(shape)))
     if nsample is not None and nsample < flat.size:
@@ -66,9 +108,10 @@ def _indices(shape: tuple, nsample: int | None, rng: np.random.Generator) -> lis
     return [tuple(int(k) for k in np.unravel_index(i, shape)) for i in flat]
 
 
-def _central_difference(f: Callable, w: list, k: int, idx: tuple, eps: float, args: tuple) -> float:
+def _central_difference(f: Callable[..., Any], w: Sequence[np.ndarray], k: int,
+                        idx: tuple[int, ...], eps: float, args: tuple) -> float:
     """``(f(w + eps e) - f(w - eps e)) / 2 eps`` for the unit vector ``e`` at ``w[k][idx]``."""
-    def shifted(delta):
+    def shifted(delta: float) -> float:
         wk = w[k].copy()
         wk[idx] += delta
         return float(f([*w[:k], wk, *w[k + 1:]], *args))

@@ -11,6 +11,7 @@ import math
 import os
 from dataclasses import asdict, astuple, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from .files import atomic_write
 
@@ -31,6 +32,7 @@ class Epoch:
                 f"zeroone:{self.train_error:.6f}/{self.test_error:.6f}")
 
     def finite(self) -> bool:
+        """True when all four numbers are finite (a diverged run's are not)."""
         return all(math.isfinite(v) for v in asdict(self).values())
 
 
@@ -48,13 +50,36 @@ def history_csv(history: list[Epoch]) -> str:
 
 
 def parse_history(text: str, source: str = "<text>") -> list[Epoch]:
-    """``Epoch`` records from CSV text with (at least) the ``COLUMNS`` as header."""
+    """``Epoch`` records from CSV text with (at least) the ``COLUMNS`` as header.
+
+    ``source`` names the text in errors. A malformed row is a ``ValueError`` naming the
+    source, the line, the column and the value, so a damaged file can be found and fixed.
+    """
     rows = csv.DictReader(io.StringIO(text))
     missing = set(COLUMNS) - set(rows.fieldnames or ())
     if missing:
         raise ValueError(f"{source}: not a training history, missing columns {sorted(missing)}; "
                          f"expected the header {','.join(COLUMNS)}")
-    return [Epoch(int(r["epoch"]), *(float(r[c]) for c in COLUMNS[1:])) for r in rows]
+    return [_epoch(row, f"{source}, line {rows.line_num}") for row in rows]
+
+
+def _epoch(row: dict[str | None, Any], where: str) -> Epoch:
+    """One ``Epoch`` from a CSV row: a whole-number epoch and four numbers."""
+    fix = (f"this is not a history written by save_history (a header, then per epoch a whole "
+           f"number and four numbers: {','.join(COLUMNS)}); correct or delete that line")
+    if None in row:                    # csv puts values beyond the header under the key None
+        raise ValueError(f"{where}, beyond the last column: extra values {row[None]}; {fix}")
+    values = []
+    for column in COLUMNS:
+        text = row[column]             # None when the row is shorter than the header
+        try:
+            values.append(int(text) if column == "epoch" else float(text))
+        except (TypeError, ValueError):
+            kind = "a whole number" if column == "epoch" else "a number"
+            found = "no value" if text is None else repr(text)
+            raise ValueError(f"{where}, column {column}: expected {kind}, found {found}; "
+                             f"{fix}") from None
+    return Epoch(*values)
 
 
 def save_history(path: str | os.PathLike, history: list[Epoch]) -> None:
@@ -63,5 +88,8 @@ def save_history(path: str | os.PathLike, history: list[Epoch]) -> None:
 
 
 def load_history(path: str | os.PathLike) -> list[Epoch]:
-    """Read a history written by ``save_history`` (or the notes' reference CSV)."""
+    """Read a history written by ``save_history`` (or the notes' reference CSV).
+
+    A malformed row is a ``ValueError`` that names ``path``, the line and the column.
+    """
     return parse_history(Path(path).read_text(), source=str(path))

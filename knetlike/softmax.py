@@ -1,4 +1,5 @@
-"""The lecture's model and loss: the linear softmax classifier, in Knet's layout.
+"""The lecture's model and loss: the linear softmax classifier, in Knet's layout, and
+Knet's mnist.jl generalisation to any depth.
 
 Every array has one column per instance: ``x`` is D x N, scores and targets are C x N,
 and the parameters are a list ``w = [W, b]`` with W of shape C x D and b of shape C x 1.
@@ -13,6 +14,10 @@ In Julia (from the notes)::
     function softloss(ygold, ypred)
         ynorm = ypred .- log(sum(exp(ypred),1))
         -sum(ygold .* ynorm) / size(ygold,2)
+
+Knet's ``examples/mnist.jl`` makes the model a parameter: ``w = [W1, b1, ..., WL, bL]``,
+``predict`` applies the layers in turn with a relu between them, and ``loss`` is the
+softloss of ``predict``. With ``w = [W, b]`` that is the lecture's softmax classifier.
 """
 from __future__ import annotations
 
@@ -22,17 +27,32 @@ from autograd.tracer import getval
 from .checks import check_model, check_targets
 
 
-def predict(w: list, x):
-    """The scores of the linear model, ``ypred = W x + b`` (C x N).
+def relu(x):
+    """The rectified linear unit, ``max(x, 0)`` elementwise.
 
-    ``b`` is C x 1 and broadcasts over the N columns, as ``.+`` does in Julia.
+    Written as ``where(x > 0, x, 0)`` so that autograd differentiates it to ``[x > 0]``:
+    at exactly 0 the derivative is 0, Knet's convention (``np.maximum`` would give 1/2).
     """
-    W, b = w[0], w[1]
+    return np.where(x > 0, x, 0.0)
+
+
+def predict(w: list, x):
+    """The scores ``ypred`` (C x N) of the model ``w = [W1, b1, ..., WL, bL]`` on ``x`` (D x N).
+
+    Knet's mnist.jl ``predict``: two arrays at a time, ``x = W x + b``, with a relu between
+    layers and none after the last. For the lecture's ``w = [W, b]`` it is ``W x + b``.
+    Each b is a column (H x 1) that broadcasts over the N columns, as ``.+`` does in Julia.
+    """
     try:
-        if b.shape != (W.shape[0], 1):   # a b of shape (C,) would broadcast over the columns
-            raise ValueError
-        return W @ x + b
-    except (ValueError, AttributeError):  # say which argument is wrong, in the layout's terms
+        for i in range(0, len(w), 2):
+            W, b = w[i], w[i + 1]
+            if b.shape != (W.shape[0], 1):   # a b of shape (C,) would broadcast over columns
+                raise ValueError
+            x = W @ x + b
+            if i + 2 < len(w):
+                x = relu(x)
+        return x
+    except (ValueError, AttributeError, IndexError, TypeError):  # name the wrong argument
         check_model(w, x)
         raise
 
@@ -71,6 +91,14 @@ def softloss(ygold, ypred):
 
 
 def softmax(w: list, x, ygold):
-    """The notes' ``softmax``: the mean NLL of the linear softmax model on ``(x, ygold)``."""
+    """The notes' ``softmax``: the mean NLL of the linear softmax model ``w = [W, b]``."""
+    if isinstance(getval(w), (list, tuple)) and len(getval(w)) > 2:
+        raise ValueError(f"softmax is the lecture's linear model w = [W, b], got {len(w)} "
+                         f"arrays; for a model with hidden layers use loss(w, x, ygold)")
     ypred = predict(w, x)
     return softloss(ygold, ypred)
+
+
+def loss(w: list, x, ygold):
+    """mnist.jl's ``loss``: the mean NLL of ``predict(w, x)``, the model at any depth."""
+    return softloss(ygold, predict(w, x))

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import check_labelled, check_labels
+from .checks import check_finite, check_labelled, check_labels, check_whole
 from .softmax import predict
 
 
 def onehot(labels, nclasses: int, dtype=np.float32) -> np.ndarray:
     """C x N one-hot targets: column n is 1 in row ``labels[n]`` and 0 elsewhere."""
-    if not isinstance(nclasses, (int, np.integer)) or nclasses < 1:
-        raise ValueError(f"nclasses must be a positive integer, got {nclasses!r}")
+    check_whole(nclasses, "nclasses")
     labels = check_labels(labels, nclasses)
     y = np.zeros((nclasses, labels.size), dtype=dtype, order="F")
     y[labels, np.arange(labels.size)] = 1
@@ -26,7 +25,17 @@ def onehot(labels, nclasses: int, dtype=np.float32) -> np.ndarray:
 def zeroone(w: list, x: np.ndarray, labels) -> float:
     """The zero-one loss: the fraction of columns of ``x`` whose highest score is not the label."""
     labels = check_labelled(w, x, labels)
-    return float(np.mean(np.argmax(predict(w, x), axis=0) != labels))
+    return float(np.mean(np.argmax(scores(w, x), axis=0) != labels))
+
+
+def scores(w: list, x: np.ndarray, name: str = "x") -> np.ndarray:
+    """``predict(w, x)``, with non-finite data refused: checked on the scores (C rows, cheap),
+    and only where a score is not finite, on ``x`` itself to name the first bad column.
+    (Weights that give non-finite scores are not an error here: training diverged.)"""
+    y = predict(w, x)
+    if not np.isfinite(y).all():
+        check_finite(x, name)
+    return y
 
 
 def accuracy(w: list, x: np.ndarray, labels) -> float:

@@ -36,11 +36,11 @@ def test_the_primitives_give_the_same_value_and_gradient_as_the_plain_formula(sh
     w, x, ygold = problem(*shape, np.float64)
     for a, h in zip(kl.train_gradient(w, x, ygold), kl.softmax_gradient(w, x, ygold)):
         assert relative_error(a, h) < 1e-12
-    assert kl.softmax_primitive(w, x, ygold) == pytest.approx(kl.softmax(w, x, ygold), rel=1e-14)
+    assert kl.loss_primitive(w, x, ygold) == pytest.approx(kl.softmax(w, x, ygold), rel=1e-14)
     # The VJPs for the other arguments hold too: the inputs x and the targets ygold.
-    assert relative_error(kl.grad(kl.softmax_primitive, 1)(w, x, ygold),
+    assert relative_error(kl.grad(kl.loss_primitive, 1)(w, x, ygold),
                           kl.grad(kl.softmax, 1)(w, x, ygold)) < 1e-12
-    assert relative_error(kl.grad(kl.softmax_primitive, 2)(w, x, ygold),
+    assert relative_error(kl.grad(kl.loss_primitive, 2)(w, x, ygold),
                           kl.grad(kl.softmax, 2)(w, x, ygold)) < 1e-12
 
 

@@ -24,7 +24,7 @@ def test_onehot_refuses_bad_labels(labels, message):
 
 
 def test_onehot_refuses_a_bad_number_of_classes():
-    with pytest.raises(ValueError, match="nclasses must be a positive integer"):
+    with pytest.raises(ValueError, match="nclasses must be a whole number >= 1"):
         kl.onehot([0], 0)
 
 

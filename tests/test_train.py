@@ -221,7 +221,7 @@ def test_fit_refuses_an_iterator_of_batches():
 def test_evaluate_refuses_a_bad_block_size():
     w, x, labels = toy()
     for blocksize in (0, -5):
-        with pytest.raises(ValueError, match="blocksize must be a positive integer"):
+        with pytest.raises(ValueError, match="blocksize must be a whole number >= 1"):
             kl.evaluate(w, x, labels, blocksize=blocksize)
 
 
