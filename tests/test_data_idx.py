@@ -1,5 +1,6 @@
 """The IDX reader on small files written by the tests: good files and every kind of bad one."""
 import gzip
+import struct
 
 import numpy as np
 import pytest
@@ -54,6 +55,26 @@ def test_wrong_magic_number(tmp_path, data):
     path.write_bytes(data)
     with pytest.raises(IdxFormatError, match=f"{path}: not an IDX file: magic number"):
         read_idx(path)
+
+
+@pytest.mark.parametrize("magic", [b"\x00\x01\x08\x03", b"\x01\x00\x08\x01"])
+def test_first_two_magic_bytes_must_be_zero(magic):
+    """A right type code and dimension count do not make an IDX file: bytes 0-1 must be 0."""
+    ndim = magic[3]
+    whole = magic + struct.pack(f">{ndim}I", *[2] * ndim) + bytes(2 ** ndim)
+    for data in (magic, whole):
+        with pytest.raises(IdxFormatError, match="x.idx: not an IDX file: magic number is 0x"
+                                                 + magic.hex()):
+            parse_idx(data, "x.idx")
+
+
+@pytest.mark.parametrize("dims", [(2 ** 31, 2 ** 31, 4), (2 ** 32 - 1,) * 4])
+def test_hostile_header_is_checked_in_exact_arithmetic(dims):
+    """Dimensions whose product wraps around in 64 bits must not pass the size check."""
+    header = bytes([0, 0, 8, len(dims)]) + struct.pack(f">{len(dims)}I", *dims)
+    for data in (header, header + bytes(16)):
+        with pytest.raises(IdxFormatError, match="evil.idx: (truncated|has trailing bytes)"):
+            parse_idx(data, "evil.idx")
 
 
 def test_corrupt_gzip(tmp_path, write_idx, images):

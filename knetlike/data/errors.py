@@ -14,8 +14,10 @@ class ChecksumError(DataError):
 
 
 class DataNotFoundError(DataError):
-    """No source could provide a dataset; the message lists every source tried."""
+    """No source could provide a dataset (the message lists every source tried), or the
+    directory the user named lacks its files (the message says what is missing there)."""
 
 
 class CacheWarning(UserWarning):
-    """A cached file failed its check; it was removed and will be fetched again."""
+    """A cached file could not be read or failed its check; it was removed, to be fetched
+    again (at once, unless download=False)."""
