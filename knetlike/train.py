@@ -168,10 +168,12 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
                              disable=quiet)
                 with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked
                     train(w, steps, lr, gradient)
-                weights = [wi.copy() for wi in w]
-                if pending is not None:
-                    record()
-                pending = (epoch, weights, batches, measurer.submit(measure, weights, trn, tst))
+                with stop_signals_between_steps():   # a stop waits for the bookkeeping
+                    weights = [wi.copy() for wi in w]
+                    if pending is not None:
+                        record()
+                    pending = (epoch, weights, batches,
+                               measurer.submit(measure, weights, trn, tst))
             if pending is not None:
                 record()
         except BaseException:

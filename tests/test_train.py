@@ -174,27 +174,22 @@ def test_fit_checks_the_evaluation_sets_before_training():
 
 def test_ctrl_c_while_waiting_for_a_measurement_still_records_that_epoch(monkeypatch):
     import importlib
-    import os
-    import signal
-    import threading
-    import time
     train_module = importlib.import_module("knetlike.train")   # kl.train is the function
     real_measure = train_module.measure
 
-    def slow_measure(*args):
-        time.sleep(1.0)
+    def interrupted_measure(*args):
+        """Ctrl-C arrives while the epoch is being measured: wherever the main thread is
+        then (finishing the loop, or waiting for this result), the epoch must be kept."""
+        os.kill(os.getpid(), signal.SIGINT)
         return real_measure(*args)
-    monkeypatch.setattr(train_module, "measure", slow_measure)
+    monkeypatch.setattr(train_module, "measure", interrupted_measure)
     w, x, labels = toy()
     data = kl.minibatch(x, kl.onehot(labels, 4), 50)
     trained = [wi.copy() for wi in w]
     kl.train(trained, data, lr=0.5)
     history = []
-    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))   # Ctrl-C mid-wait
-    timer.start()
     with pytest.raises(KeyboardInterrupt):
         kl.fit(w, data, (x, labels), (x, labels), epochs=1, lr=0.5, history=history, report=None)
-    timer.join()
     assert [e.epoch for e in history] == [1]
     assert all(np.array_equal(a, b) for a, b in zip(w, trained))
 
@@ -284,3 +279,78 @@ def test_a_sigint_handler_installed_during_training_is_kept():
         assert signal.getsignal(signal.SIGINT) is mine
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_and_sighup_stop_training_after_the_step_where_the_program_asks(signum):
+    from knetlike.machinery import stop_signals_raise
+    w, x, labels = toy()
+    batches = kl.minibatch(x, kl.onehot(labels, 4), 20)          # 10 steps
+    calls = []
+
+    def gradient(w, x, ygold):
+        calls.append(1)
+        if len(calls) == 3:
+            try:
+                os.kill(os.getpid(), signum)
+            except BaseException:                       # swallowed, as autograd would
+                pass
+        return kl.analytic_gradient(w, x, ygold)
+    with stop_signals_raise(), pytest.raises(kl.Interrupted, match=signal.Signals(signum).name):
+        kl.train(w, batches, 0.5, gradient=gradient)
+    assert len(calls) == 3
+    assert signal.getsignal(signum) is signal.SIG_DFL        # put back as it was
+
+
+def test_train_refuses_a_tuple_before_changing_anything():
+    w, x, labels = toy()
+    W = w[0].copy()
+    with pytest.raises(ValueError, match="w must be a list .*in place.*pass list"):
+        kl.train(tuple(w), kl.minibatch(x, kl.onehot(labels, 4), 50), lr=0.5)
+    assert np.array_equal(w[0], W)
+
+
+def with_nan(x, column):
+    x = x.copy(order="F")
+    x[3, column] = np.nan
+    return x
+
+
+def test_evaluate_and_zeroone_refuse_data_with_a_nan_naming_the_first_bad_column():
+    w, x, labels = toy()
+    bad = with_nan(x, 57)
+    with pytest.raises(ValueError, match=r"x\[:, 0:\] holds non-finite values .* column 57"):
+        kl.evaluate(w, bad, labels)
+    with pytest.raises(ValueError, match=r"x\[:, 50:\] holds non-finite values .* column 7"):
+        kl.evaluate(w, bad, labels, blocksize=50)      # the column within that block
+    with pytest.raises(ValueError, match="x holds non-finite values .* column 57"):
+        kl.zeroone(w, bad, labels)
+    bad[3, 57] = np.inf
+    with pytest.raises(ValueError, match="column 57"):
+        kl.accuracy(w, bad, labels)
+
+
+def test_evaluate_gives_nan_for_weights_that_diverged():
+    w, x, labels = toy()
+    w[0][0, 0] = np.nan
+    with np.errstate(invalid="ignore"):
+        nll, _ = kl.evaluate(w, x, labels)
+    assert np.isnan(nll)
+
+
+def test_fit_blames_the_data_not_the_learning_rate():
+    w, x, labels = toy()
+    bad = with_nan(x, 120)
+    with pytest.raises(ValueError, match="trn's x holds non-finite values .* column 120"):
+        kl.fit(w, kl.minibatch(bad, kl.onehot(labels, 4), 50), (bad, labels), (x, labels),
+               epochs=1, lr=0.5, report=None)
+    batches = kl.minibatch(bad, kl.onehot(labels, 4), 50)      # only the batches are bad
+    with pytest.raises(ValueError, match="training batch 2's x holds non-finite values"):
+        kl.fit(w, batches, (x, labels), (x, labels), epochs=1, lr=0.5, report=None)
+
+
+def test_mixed_float_types_are_named_in_a_warning():
+    w, x, labels = toy()
+    data = kl.minibatch(x.astype(np.float64), kl.onehot(labels, 4), 50)
+    with pytest.warns(UserWarning, match="float32, float64.*Convert once"):
+        kl.train(w, data, lr=0.5)
