@@ -108,7 +108,8 @@ def test_at_a_relu_input_of_exactly_0_the_derivative_is_0_as_in_knet():
     assert np.all(h[np.arange(6) != 2, 0] == 0)
     hand = kl.analytic_gradient(w, x, ygold)
     for gradient in (kl.grad(kl.loss), kl.train_gradient):
-        assert all(np.allclose(a, b, rtol=1e-12, atol=1e-15) for a, b in zip(hand, gradient(w, x, ygold)))
+        assert all(np.allclose(a, b, rtol=1e-12, atol=1e-15)
+                   for a, b in zip(hand, gradient(w, x, ygold)))
     # The derivative for b1 of a unit at exactly 0 everywhere: only column 0 reaches the
     # kink, so take a model whose only instance is column 0.
     w1, x1, y1 = w, x[:, :1], ygold[:, :1]
