@@ -15,6 +15,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from autograd import grad
 
+from .checks import check_whole
+
 
 @dataclass
 class GradCheck:
@@ -62,10 +64,8 @@ def gradcheck(f: Callable[..., Any], w: Sequence[np.ndarray], *args: Any, eps: f
     if not isinstance(w, (list, tuple)) or len(w) == 0:
         raise ValueError(f"gradcheck: w must be a non-empty list of parameter arrays, "
                          f"got {type(w).__name__}")
-    whole = isinstance(nsample, numbers.Integral) and not isinstance(nsample, bool)
-    if nsample is not None and not (whole and nsample >= 1):
-        raise ValueError(f"gradcheck: nsample must be a whole number >= 1 (entries checked per "
-                         f"array), or None to check every entry; got {nsample!r}")
+    if nsample is not None:
+        check_whole(nsample, "gradcheck: nsample (entries checked per array, or None for all)")
     if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < math.inf:
         raise ValueError(f"gradcheck: eps (the finite-difference step) must be a finite number "
                          f"> 0, e.g. 1e-6; got {eps!r}")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .checks import check_whole
+
 
 def minibatch(x: np.ndarray, y: np.ndarray, batchsize: int, shuffle: bool = False,
               partial: bool = False, rng: np.random.Generator | None = None) -> list:
@@ -55,8 +57,7 @@ def _check(x, y, batchsize) -> int:
     if np.ndim(y) not in (1, 2) or np.shape(y)[-1] != n:
         raise ValueError(f"minibatch: y must be C x N targets or N labels with N = {n} "
                          f"(the columns of x {x.shape}), got shape {np.shape(y)}")
-    if isinstance(batchsize, bool) or not isinstance(batchsize, (int, np.integer)) or batchsize < 1:
-        raise ValueError(f"minibatch: batchsize must be a positive integer, got {batchsize!r}")
+    check_whole(batchsize, "minibatch: batchsize")
     if n == 0:
         raise ValueError("minibatch: x has no columns (N = 0); there is nothing to batch")
     return n

@@ -55,8 +55,8 @@ def test_each_instance_is_in_at_most_one_batch(data, shuffle, partial):
 
 
 @pytest.mark.parametrize("batchsize, message", [
-    (0, "batchsize must be a positive integer, got 0"),
-    (2.5, "batchsize must be a positive integer, got 2.5"),
+    (0, "batchsize must be a whole number >= 1, got 0"),
+    (2.5, "batchsize must be a whole number >= 1, got 2.5"),
     (11, "batchsize 11 is larger than the N = 10 instances"),
 ])
 def test_bad_batch_sizes_are_refused(data, batchsize, message):
