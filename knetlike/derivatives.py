@@ -90,7 +90,7 @@ def analytic_gradient(w: list, x: np.ndarray, ygold: np.ndarray) -> list:
     for i in range(0, len(w) - 2, 2):
         h.append(relu(predict(w[i:i + 2], h[-1])))
     dy = softloss_grad(ygold, predict(w[-2:], h[-1]))
-    g = []
+    g: list[np.ndarray] = []
     for i in range(len(w) - 2, -1, -2):
         g[:0] = predict_backward(h[i // 2], dy)
         if i > 0:

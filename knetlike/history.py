@@ -79,7 +79,8 @@ def _epoch(row: dict[str | None, Any], where: str) -> Epoch:
             found = "no value" if text is None else repr(text)
             raise ValueError(f"{where}, column {column}: expected {kind}, found {found}; "
                              f"{fix}") from None
-    return Epoch(*values)
+    epoch, *numbers = values
+    return Epoch(int(epoch), *numbers)
 
 
 def save_history(path: str | os.PathLike, history: list[Epoch]) -> None:

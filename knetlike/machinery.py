@@ -81,7 +81,7 @@ def stop_signals_between_steps() -> Iterator[Callable[[], None]]:
     held = []
     if threading.current_thread() is threading.main_thread():
         held = [s for s in STOP_SIGNALS if _ours(signal.getsignal(s))]
-    asked = []
+    asked: list[int] = []
 
     def hold(signum, frame):
         if asked:                      # the second signal: no more waiting

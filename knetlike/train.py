@@ -139,11 +139,12 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
         check_finite(x, f"{name}'s x")
     quiet = not sys.stderr.isatty() if progress is None else not progress
     kept = [wi.copy() for wi in w]     # the weights of the last epoch in history
-    pending = None                     # (epoch, its weights, its batches, their measurement)
+    pending: tuple | None = None       # (epoch, its weights, its batches, their measurement)
 
     def record() -> None:
         """Add the epoch being measured to history, keep its weights, and report it."""
         nonlocal kept, pending
+        assert pending is not None
         epoch, weights, batches, measurement = pending
         result = Epoch(epoch, *measurement.result())   # waits; a stop here leaves it pending
         pending = None

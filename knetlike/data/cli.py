@@ -26,7 +26,7 @@ def file_status(dataset: Dataset, directory: Path) -> list[tuple[str, Path | Non
     """For each file of `dataset`: its name, its path in `directory` (or None), and
     "ok", "missing" or what is wrong with it."""
     found = find_files(directory, dataset.names)
-    rows = []
+    rows: list[tuple[str, Path | None, str]] = []
     for spec in dataset.files:
         path = found.get(spec.name)
         if path is None:
@@ -126,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     for name, run, nargs in (("fetch", cmd_fetch, "+"), ("verify", cmd_verify, "*"),
                              ("info", cmd_info, "*")):
-        sub = commands.add_parser(name, parents=[common], help=run.__doc__.splitlines()[0])
+        sub = commands.add_parser(name, parents=[common],
+                                  help=(run.__doc__ or name).splitlines()[0])
         sub.add_argument("dataset", nargs=nargs, help=f"one of: {', '.join(DATASETS)}")
         sub.set_defaults(run=run)
     args = parser.parse_args(argv)

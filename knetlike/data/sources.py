@@ -106,7 +106,9 @@ def cleanup_on_termination() -> Iterator[None]:
 class Source(Protocol):
     """A remote place that can fetch a dataset's files into a scratch directory."""
 
-    label: str
+    @property
+    def label(self) -> str:
+        """How messages name this source."""
 
     def fetch(self, names: list[str], scratch: Path) -> dict[str, Path]:
         """Fetch the files `names` into `scratch`; return their paths (raw or .gz)."""
@@ -181,10 +183,11 @@ def extract_members(tarball: Path, member_dir: str, names: list[str],
                 member = tar.getmember(f"{member_dir}/{name}")
             except KeyError as err:
                 raise DataError(f"{tarball.name} has no {member_dir}/{name}") from err
-            if not member.isfile():
+            src = tar.extractfile(member) if member.isfile() else None
+            if src is None:
                 raise DataError(f"{tarball.name}: {member.name} is not a regular file")
             paths[name] = scratch / name
-            with tar.extractfile(member) as src, open(paths[name], "wb") as out:
+            with src, open(paths[name], "wb") as out:
                 shutil.copyfileobj(src, out)
     return paths
 
