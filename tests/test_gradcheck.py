@@ -113,7 +113,8 @@ def test_relerr_of_a_nan_is_the_worst_error():
 
 @pytest.mark.parametrize("nsample", [0, -1, True, 2.5, "3"])
 def test_nsample_must_be_a_whole_number_from_one(nsample):
-    with pytest.raises(ValueError, match=r"nsample \(entries checked per array, or None for all\) must be a whole number >= 1"):
+    with pytest.raises(ValueError, match=r"nsample \(entries checked per array, or None for "
+                                         r"all\) must be a whole number >= 1"):
         kl.gradcheck(quadratic, [np.ones((3, 4)), np.ones((2, 1))], 1.0, nsample=nsample)
 
 
