@@ -15,7 +15,8 @@ Where each concept of the lecture lives:
 * ``history.py``      the per-epoch record and its CSV file
 * ``reference/``      the notes' own numbers, and how far a run is from them
 * ``plots.py``        the figures: curves, images, weights
-* ``boundaries.py``   representational power: linear decision boundaries in 2-D
+* ``boundaries.py``   representational power in 2-D: straight borders of softmax and of
+                      stacked linear layers (collapse), bent ones of a relu network
 * ``data/``           MNIST and Fashion-MNIST: fetched, verified, cached, loaded
 """
 from autograd import grad
