@@ -1,4 +1,5 @@
-"""The lecture's MNIST figures: loss and error curves, the first images, the learned weights.
+"""The lecture's MNIST figures: loss and error curves (of one run or several), the first
+images, the learned weights.
 
 Figures are built on ``matplotlib.figure.Figure`` directly, never through pyplot's global
 state, so nothing here needs a screen or changes the caller's backend; each is saved
@@ -6,8 +7,10 @@ atomically (see ``files.py``).
 """
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Union
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -17,6 +20,8 @@ from .train import Epoch
 
 OURS = {"train": "#1f3a93", "test": "#3fa7d6"}     # dark and light blue, as in the notes
 NOTES = {"train": "#c9c9c9", "test": "#f2c79b"}    # light grey and light orange bands
+REFERENCES = [NOTES, {"train": "#b5d8b0", "test": "#e3b5d6"}]  # then light green and pink
+RUNS = ["#1f3a93", "#d1495b", "#2a9d8f", "#e9a03b", "#6a4c93", "#3fa7d6", "#8c564b", "#555555"]
 
 
 def save(fig: Figure, path: str | os.PathLike, dpi: int = 110) -> None:
@@ -25,66 +30,117 @@ def save(fig: Figure, path: str | os.PathLike, dpi: int = 110) -> None:
         fig.savefig(temp, dpi=dpi, bbox_inches="tight")
 
 
-def curves(history: Sequence[Epoch], reference: Sequence[Epoch] | None = None,
+Histories = Union[Sequence[Epoch], Mapping[str, Sequence[Epoch]]]
+
+
+def curves(runs: Histories, reference: Histories | None = None,
            title: str | None = None) -> Figure:
     """The notes' loss plot: NLL (left) and misclassification error (right) against epochs.
 
-    Our train and test curves are thin solid lines drawn over the notes' numbers (when
-    given), which are wide, light and dashed: where the runs agree, ours runs down the
-    middle of the notes' band; where they differ, the two separate.
+    ``runs`` is one history (a list of ``Epoch``) or several, as a dict from a label to a
+    history; ``reference`` likewise: the notes' numbers (labelled "notes"), or a dict of
+    reference histories such as ``{"next lecture": knet_mlp_2016()}``. Runs are thin solid
+    (train) and dotted (test) lines over the references, which are wide, light and dashed:
+    where a run agrees with a reference, its line runs down the middle of the band; where
+    they differ, the two separate. One run keeps the notes' colours (dark blue train, light
+    blue test); several get a colour each.
     """
+    runs = _labelled(runs, "")
+    references = _labelled(reference, "notes") if reference is not None else {}
     fig = Figure(figsize=(11, 4.4))
     axes = fig.subplots(1, 2)
-    last = max([e.epoch for e in history] + [1])
+    last = max([e.epoch for history in runs.values() for e in history] + [1])
     for ax, metric, name in [(axes[0], "nll", "negative log likelihood"),
                              (axes[1], "error", "misclassification error")]:
-        if reference:
-            ref = [e for e in reference if e.epoch <= max(last, 1)]
+        for k, (label, ref) in enumerate(references.items()):
+            colours = REFERENCES[k % len(REFERENCES)]
+            ref = [e for e in ref if e.epoch <= last]
             for split in ("train", "test"):
                 ax.plot([e.epoch for e in ref], [getattr(e, f"{split}_{metric}") for e in ref],
-                        "--", color=NOTES[split], lw=4.5, label=f"{split} (notes)")
-        for split in ("train", "test"):
-            ax.plot([e.epoch for e in history], [getattr(e, f"{split}_{metric}") for e in history],
-                    "-", color=OURS[split], lw=1.4, label=split)
+                        "--", color=colours[split], lw=4.5, label=f"{split} ({label})")
+        for k, (label, history) in enumerate(runs.items()):
+            for split in ("train", "test"):
+                colour = OURS[split] if len(runs) == 1 else RUNS[k % len(RUNS)]
+                style = "-" if len(runs) == 1 or split == "train" else ":"
+                ax.plot([e.epoch for e in history],
+                        [getattr(e, f"{split}_{metric}") for e in history],
+                        style, color=colour, lw=1.4 if style == "-" else 1.8,
+                        marker="o" if len(history) == 1 else None,
+                        label=f"{split} ({label})" if label else split)
         ax.set_title(name)
         ax.set_xlabel("epochs")
         ax.set_xlim(0, last)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
-        ax.legend(frameon=False)
+        if len(runs) + len(references) <= 2:
+            ax.legend(frameon=False)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    if len(runs) + len(references) > 2:    # one legend below both panels: train | test
+        handles, labels = axes[0].get_legend_handles_labels()
+        order = [*range(0, len(handles), 2), *range(1, len(handles), 2)]
+        fig.legend([handles[i] for i in order], [labels[i] for i in order], ncol=2,
+                   loc="upper center", bbox_to_anchor=(0.5, 0.0), frameon=False)
     return fig
 
 
-def images(x: np.ndarray, labels: Sequence[int], side: int = 28) -> Figure:
-    """Columns of ``x`` (D x N, D = side*side) as a row of grey images titled by label."""
+def _labelled(histories: Histories, label: str) -> dict[str, Sequence[Epoch]]:
+    """One history as ``{label: history}``; a dict of them as it is."""
+    return dict(histories) if isinstance(histories, Mapping) else {label: histories}
+
+
+def images(x: np.ndarray, labels: Sequence, shape: int | tuple[int, int] = (28, 28)) -> Figure:
+    """Columns of ``x`` (D x N) as a row of grey images of ``shape`` (D pixels; an int is the
+    side of a square) titled by their labels."""
+    shape = _shape(shape)
     n = x.shape[1]
     fig = Figure(figsize=(1.4 * n, 1.8))
     for i, ax in enumerate(fig.subplots(1, n, squeeze=False)[0]):
         # A column holds one image in row-major pixel order (the IDX file's order).
-        ax.imshow(x[:, i].reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
+        ax.imshow(x[:, i].reshape(shape), cmap="gray_r", vmin=0, vmax=1)
         ax.set_title(str(labels[i]))
         ax.axis("off")
     fig.tight_layout()
     return fig
 
 
-def weights(W: np.ndarray, classes: Sequence[str] | None = None, side: int = 28) -> Figure:
-    """The rows of W (C x D) as C images: what each class's score adds up, pixel by pixel.
+def weights(W: np.ndarray, titles: Sequence[str] | None = None,
+            shape: int | tuple[int, int] = (28, 28), columns: int | None = None,
+            title: str | None = None) -> Figure:
+    """The rows of W (rows x D) as images of ``shape``: what each row's unit adds up,
+    pixel by pixel. For the softmax model the rows are the classes' scores; for an MLP's
+    first layer, its hidden units.
 
-    Red pixels raise the class's score, blue ones lower it; one colour scale per image,
-    symmetric around zero.
+    Red pixels raise the unit's value, blue ones lower it; one colour scale per image,
+    symmetric around zero. Up to 10 rows are drawn in one row of images titled ``titles``
+    (default 0, 1, ...); more in a grid of ``columns`` (default about square), untitled
+    unless ``titles`` are given.
     """
-    C = W.shape[0]
-    classes = [str(c) for c in range(C)] if classes is None else classes
-    fig = Figure(figsize=(1.6 * C, 2.0))
-    for c, ax in enumerate(fig.subplots(1, C, squeeze=False)[0]):
-        row = W[c].reshape(side, side)
+    shape = _shape(shape)
+    rows = W.shape[0]
+    if titles is None and rows <= 10:
+        titles = [str(c) for c in range(rows)]
+    columns = columns or (rows if rows <= 10 else math.ceil(math.sqrt(rows)))
+    lines = math.ceil(rows / columns)
+    cell = 1.6 if rows <= 10 else 1.0
+    fig = Figure(figsize=(cell * columns, (cell + (0.4 if titles else 0)) * lines
+                          + (0.4 if title else 0)))
+    for k, ax in enumerate(fig.subplots(lines, columns, squeeze=False).flat):
+        ax.axis("off")
+        if k >= rows:
+            continue
+        row = W[k].reshape(shape)
         scale = float(np.max(np.abs(row))) or 1.0
         ax.imshow(row, cmap="RdBu_r", vmin=-scale, vmax=scale)
-        ax.set_title(classes[c])
-        ax.axis("off")
+        if titles:
+            ax.set_title(titles[k])
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def _shape(shape: int | tuple[int, int]) -> tuple[int, int]:
+    """An image shape; an int is the side of a square image."""
+    return (shape, shape) if isinstance(shape, int) else tuple(shape)  # type: ignore[return-value]

@@ -17,31 +17,28 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
-from autograd import make_vjp
+from autograd.core import make_vjp
 from tqdm import tqdm
 
 from .checks import check_finite, check_labelled, check_lr, check_model, check_whole
 from .derivatives import loss_primitive
 from .history import Epoch
-from .machinery import one_blas_thread, stop_signals_between_steps
+from .machinery import one_blas_thread, stop_signals_between_steps, stop_signals_noted
 from .softmax import logp
 from .targets import scores
-
-# autograd's reverse mode on ``loss`` built from primitives whose backward passes are the
-# notes' derivations (see derivatives.py): the forward pass, recorded, and a function
-# that runs the backward pass from a given dJ.
-_loss_vjp = make_vjp(loss_primitive)
 
 
 def train_gradient(w: list, x, ygold) -> list:
     """The default training gradient ``[dW1, db1, ...]``, equal to ``grad(loss_primitive)``.
 
-    It is ``grad`` spelled out: record the forward pass, then run the backward pass from
-    ``dJ/dJ = 1``. ``grad`` also checks on every call that J is a scalar and builds a 1 of
-    its type, which training does not need. Same numbers as ``grad(loss)`` (and for
+    autograd's reverse mode on ``loss`` built from primitives whose backward passes are the
+    notes' derivations (see derivatives.py): record the forward pass, then run the backward
+    pass from ``dJ/dJ = 1``. It is ``grad`` spelled out with autograd's core ``make_vjp``:
+    ``grad`` also wraps the function for each call, checks that J is a scalar and builds a
+    1 of its type, which training does not need. Same numbers as ``grad(loss)`` (and for
     ``[W, b]``, ``grad(softmax)``) through the plain formula, at a fraction of the cost.
     """
-    backward, _ = _loss_vjp(w, x, ygold)
+    backward, _ = make_vjp(lambda w: loss_primitive(w, x, ygold), w)
     return backward(1.0)
 
 
@@ -116,7 +113,9 @@ class Diverged(RuntimeError):
 
 def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epochs: int,
         lr: float, gradient: Callable | None = None, history: list | None = None,
-        report: Callable[[Epoch], None] | None = print, progress: bool | None = None) -> list:
+        report: Callable[[Epoch], None] | None = print, progress: bool | None = None,
+        measure_every: int | None = 1,
+        after_epoch: Callable[[int, list], None] | None = None) -> list:
     """The epoch loop: ``train`` over ``dtrn``, then measure NLL and error on ``trn`` and ``tst``.
 
     ``dtrn`` is the list of batches, or a function of the epoch number that returns that
@@ -125,8 +124,14 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
     your own list to keep it whatever happens) and handed to ``report``; a progress bar
     over the steps shows on stderr when it is a terminal (``progress=None``).
 
-    A non-finite loss raises ``Diverged``; on it and on any interruption, ``w`` is set back
-    to the weights of the last epoch in ``history``, so the two agree. Returns ``history``.
+    ``measure_every=k`` measures only after every k-th epoch and after the last; ``None``
+    after the last only (mnist.jl's ``--fast``). ``after_epoch(epoch, w)``, if given, is
+    called after each epoch's training with that epoch's weights (a gradient check, say;
+    it must not change ``w``); a stop signal waits until it returns.
+
+    A non-finite loss raises ``Diverged``; on it and on any interruption, the last finished
+    epoch is measured if it was not yet, and ``w`` is set back to the weights of the last
+    epoch in ``history``, so the two agree. Returns ``history``.
     """
     history = [] if history is None else history
     if not callable(dtrn) and iter(dtrn) is dtrn:
@@ -134,16 +139,24 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
                          "one; an iterator would be used up after the first epoch")
     check_whole(epochs, "epochs", 0)
     check_lr(lr)
+    if measure_every is not None:
+        check_whole(measure_every, "measure_every")
     for name, (x, labels) in (("trn", trn), ("tst", tst)):   # fail now, not after an epoch
         check_labelled(w, x, labels)
         check_finite(x, f"{name}'s x")
     quiet = not sys.stderr.isatty() if progress is None else not progress
+    first = history[-1].epoch + 1 if history else 1
+    last = first + epochs - 1
     kept = [wi.copy() for wi in w]     # the weights of the last epoch in history
     pending: tuple | None = None       # (epoch, its weights, its batches, their measurement)
+    unmeasured: tuple | None = None    # (epoch, its weights, its batches): trained, not measured
+
+    def measured(epoch: int) -> bool:
+        return epoch == last or (measure_every is not None and epoch % measure_every == 0)
 
     def record() -> None:
         """Add the epoch being measured to history, keep its weights, and report it."""
-        nonlocal kept, pending
+        nonlocal kept, pending, unmeasured
         assert pending is not None
         epoch, weights, batches, measurement = pending
         result = Epoch(epoch, *measurement.result())   # waits; a stop here leaves it pending
@@ -151,7 +164,7 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
         if not result.finite():
             raise diverged(epoch, result, batches, lr)
         history.append(result)
-        kept = weights                 # before report: history and kept must agree
+        kept, unmeasured = weights, None  # before report: history and kept must agree
         if report is not None:
             report(result)
 
@@ -163,7 +176,7 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
     with one_blas_thread(), \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluate") as measurer:
         try:
-            for epoch in range(len(history) + 1, len(history) + 1 + epochs):
+            for epoch in range(first, last + 1):
                 batches = dtrn(epoch) if callable(dtrn) else dtrn
                 steps = tqdm(batches, desc=f"epoch {epoch}", unit="step", leave=False,
                              disable=quiet)
@@ -173,17 +186,31 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
                     weights = [wi.copy() for wi in w]
                     if pending is not None:
                         record()
-                    pending = (epoch, weights, batches,
-                               measurer.submit(measure, weights, trn, tst))
+                    finite = all(np.isfinite(wi).all() for wi in weights)
+                    if measured(epoch) or not finite:
+                        pending = (epoch, weights, batches,
+                                   measurer.submit(measure, weights, trn, tst))
+                        if not finite:     # diverged: no use training on; record() says so
+                            record()
+                    else:
+                        unmeasured = (epoch, weights, batches)
+                    if after_epoch is not None:
+                        after_epoch(epoch, w)
             if pending is not None:
                 record()
         except BaseException:
             try:
-                if pending is not None:          # interrupted while that epoch was measured
-                    record()
+                try:
+                    if pending is not None:      # interrupted while that epoch was measured
+                        record()
+                finally:
+                    if unmeasured is not None:   # trained but not measured (measure_every)
+                        pending = (*unmeasured, measurer.submit(measure, unmeasured[1], trn, tst))
+                        record()
             finally:
-                for i, wi in enumerate(kept):
-                    w[i][...] = wi
+                with stop_signals_noted(lambda signum: None):   # the stop is under way
+                    for i, wi in enumerate(kept):
+                        w[i][...] = wi
             raise
     return history
 

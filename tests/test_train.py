@@ -354,3 +354,85 @@ def test_mixed_float_types_are_named_in_a_warning():
     data = kl.minibatch(x.astype(np.float64), kl.onehot(labels, 4), 50)
     with pytest.warns(UserWarning, match="float32, float64.*Convert once"):
         kl.train(w, data, lr=0.5)
+
+
+def trained(w, data, epochs):
+    w = [wi.copy() for wi in w]
+    for _ in range(epochs):
+        kl.train(w, data, lr=0.5, gradient=kl.analytic_gradient)
+    return w
+
+
+def test_fit_can_measure_only_after_the_last_epoch():
+    w, x, labels = toy()
+    data = kl.minibatch(x, kl.onehot(labels, 4), 50)
+    expected, lines = trained(w, data, 3), []
+    history = kl.fit(w, data, (x, labels), (x, labels), epochs=3, lr=0.5, measure_every=None,
+                     gradient=kl.analytic_gradient, report=lines.append)
+    assert [e.epoch for e in history] == [3] and [e.epoch for e in lines] == [3]
+    assert all(np.array_equal(a, b) for a, b in zip(w, expected))
+    assert (history[0].train_nll, history[0].train_error) == pytest.approx(
+        kl.evaluate(w, x, labels))
+
+
+def test_fit_measures_every_kth_epoch_and_the_last():
+    w, x, labels = toy()
+    data = kl.minibatch(x, kl.onehot(labels, 4), 50)
+    history = kl.fit(w, data, (x, labels), (x, labels), epochs=5, lr=0.5, measure_every=2,
+                     report=None)
+    assert [e.epoch for e in history] == [2, 4, 5]
+    kl.fit(w, data, (x, labels), (x, labels), epochs=1, lr=0.5, history=history, report=None)
+    assert history[-1].epoch == 6                 # numbering goes on from the last epoch
+
+
+def test_an_interrupted_unmeasured_run_measures_the_epoch_it_reached():
+    w, x, labels = toy()
+    data = kl.minibatch(x, kl.onehot(labels, 4), 50)      # 4 steps per epoch
+    two_epochs, calls, history = trained(w, data, 2), [], []
+
+    def ctrl_c_in_epoch_3(w, x, ygold):
+        calls.append(1)
+        if len(calls) == 10:
+            raise KeyboardInterrupt
+        return kl.analytic_gradient(w, x, ygold)
+    with pytest.raises(KeyboardInterrupt):
+        kl.fit(w, data, (x, labels), (x, labels), epochs=100, lr=0.5, measure_every=None,
+               gradient=ctrl_c_in_epoch_3, history=history, report=None)
+    assert [e.epoch for e in history] == [2]
+    assert all(np.array_equal(a, b) for a, b in zip(w, two_epochs))
+    assert history[0].train_nll == pytest.approx(kl.evaluate(w, x, labels)[0])
+
+
+def test_divergence_between_measurements_keeps_the_last_finite_epoch():
+    w, x, labels = toy()
+    data = kl.minibatch(x, kl.onehot(labels, 4), 50)
+    history, steps = [], []
+
+    def blows_up_in_epoch_3(w, x, ygold):
+        steps.append(1)
+        g = kl.analytic_gradient(w, x, ygold)
+        return [gi * np.float32(np.inf) for gi in g] if len(steps) > 8 else g
+    with pytest.raises(kl.Diverged, match="epoch 3: the loss is not finite.*weights of epoch 2"):
+        kl.fit(w, data, (x, labels), (x, labels), epochs=50, lr=0.5, measure_every=None,
+               gradient=blows_up_in_epoch_3, history=history, report=None)
+    assert [e.epoch for e in history] == [2] and len(steps) == 12   # no epoch 4 trained
+    assert all(np.isfinite(wi).all() for wi in w)
+
+
+def test_after_epoch_sees_each_epochs_weights():
+    w, x, labels = toy()
+    data = kl.minibatch(x, kl.onehot(labels, 4), 50)
+    seen = []
+    kl.fit(w, data, (x, labels), (x, labels), epochs=3, lr=0.5, report=None,
+           gradient=kl.analytic_gradient, after_epoch=lambda e, w: seen.append((e, w[0].copy())))
+    w0, _, _ = toy()
+    assert [e for e, _ in seen] == [1, 2, 3]
+    for epoch, W in seen:
+        assert np.array_equal(W, trained(w0, data, epoch)[0])
+
+
+def test_measure_every_must_be_a_whole_number():
+    w, x, labels = toy()
+    with pytest.raises(ValueError, match="measure_every must be a whole number >= 1"):
+        kl.fit(w, kl.minibatch(x, kl.onehot(labels, 4), 50), (x, labels), (x, labels),
+               epochs=1, lr=0.5, measure_every=0, report=None)

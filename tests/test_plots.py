@@ -1,0 +1,78 @@
+"""The figures: one curves function for one run or several, weights as a row or a grid."""
+import numpy as np
+import pytest
+
+from knetlike import plots
+from knetlike.history import Epoch
+from knetlike.reference import knet_2016, knet_mlp_2016
+
+
+def history(epochs: int, scale: float = 1.0) -> list:
+    return [Epoch(e, scale / e, 1.1 * scale / e, 0.1 * scale / e, 0.11 * scale / e)
+            for e in range(1, epochs + 1)]
+
+
+def legend_labels(fig) -> list[str]:
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()] + fig.legends
+    return [t.get_text() for legend in legends[:1] for t in legend.get_texts()]
+
+
+def test_one_run_over_the_notes_keeps_the_lectures_look(tmp_path):
+    fig = plots.curves(history(3), knet_2016(), title="softmax")
+    left, right = fig.axes
+    titles = (left.get_title(), right.get_title())
+    assert titles == ("negative log likelihood", "misclassification error")
+    assert legend_labels(fig) == ["train (notes)", "test (notes)", "train", "test"]
+    notes_train, _, train, test = left.get_lines()
+    assert len(notes_train.get_xdata()) == 3             # the notes cut to our epochs
+    assert (train.get_color(), test.get_color()) == (plots.OURS["train"], plots.OURS["test"])
+    assert left.get_xlim() == (0, 3)
+    plots.save(fig, tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_named_reference_is_labelled_by_its_name():
+    fig = plots.curves(history(2), {"next lecture": knet_mlp_2016()})
+    assert legend_labels(fig)[:2] == ["train (next lecture)", "test (next lecture)"]
+
+
+def test_several_runs_get_a_colour_each_and_one_legend_below():
+    fig = plots.curves({"softmax": history(4), "MLP 64": history(2, 0.5)},
+                       {"notes": knet_2016(), "next lecture": knet_mlp_2016()})
+    assert len(fig.legends) == 1 and all(ax.get_legend() is None for ax in fig.axes)
+    labels = legend_labels(fig)
+    assert labels[:4] == ["train (notes)", "train (next lecture)", "train (softmax)",
+                          "train (MLP 64)"]                      # trains left, tests right
+    runs = [line for line in fig.axes[0].get_lines() if line.get_linewidth() < 4]
+    assert len({line.get_color() for line in runs}) == 2
+    assert fig.axes[0].get_xlim() == (0, 4)
+
+
+def test_a_single_measured_epoch_is_drawn_as_a_point():
+    fig = plots.curves([Epoch(100, 0.2, 0.3, 0.05, 0.07)])
+    assert all(line.get_marker() == "o" for line in fig.axes[0].get_lines())
+
+
+def test_an_empty_history_draws_empty_panels():
+    fig = plots.curves([], knet_2016())
+    assert fig.axes[0].get_xlim() == (0, 1)
+
+
+@pytest.mark.parametrize("rows, grid, titled", [(10, (1, 10), True), (64, (8, 8), False),
+                                                (20, (4, 5), False)])
+def test_weights_as_a_row_of_classes_or_a_grid_of_units(rows, grid, titled):
+    W = np.random.default_rng(0).standard_normal((rows, 784))
+    fig = plots.weights(W, title="units" if not titled else None)
+    axes = fig.axes
+    assert len(axes) == grid[0] * grid[1]
+    assert sum(1 for ax in axes if ax.images) == rows
+    assert bool(axes[0].get_title()) == titled
+
+
+def test_weights_and_images_take_the_image_shape():
+    W = np.zeros((3, 12))
+    assert plots.weights(W, ["a", "b", "c"], shape=(3, 4)).axes[2].get_title() == "c"
+    x = np.zeros((16, 2))
+    fig = plots.images(x, ["T-shirt", "Bag"], 4)              # an int: the side of a square
+    assert [ax.get_title() for ax in fig.axes] == ["T-shirt", "Bag"]
+    assert fig.axes[0].images[0].get_array().shape == (4, 4)
