@@ -22,9 +22,9 @@ Where each concept of the lecture lives:
 from autograd import grad
 
 from .data import fashion_mnist, mnist
-from .derivatives import (analytic_gradient, linear_primitive, loss_primitive, predict_backward,
-                          predict_primitive, relu_backward, relu_primitive, softloss_grad,
-                          softloss_primitive, softmax_backward, softmax_jacobian)
+from .derivatives import (analytic_gradient, layer_primitive, loss_primitive, predict_backward,
+                          predict_primitive, relu_backward, softloss_grad, softloss_primitive,
+                          softmax_backward, softmax_jacobian)
 from .gradcheck import GradCheck, gradcheck
 from .minibatch import minibatch
 from .machinery import Interrupted
@@ -46,8 +46,8 @@ __all__ = [
     "weights", "relu", "loss",
     # the derivations, and the same declared to autograd
     "softmax_jacobian", "softmax_backward", "softloss_grad", "predict_backward",
-    "analytic_gradient", "relu_backward", "softloss_primitive", "linear_primitive",
-    "relu_primitive", "predict_primitive", "loss_primitive",
+    "analytic_gradient", "relu_backward", "softloss_primitive", "layer_primitive",
+    "predict_primitive", "loss_primitive",
     "gradcheck", "GradCheck",
     # targets, batches, training
     "onehot", "zeroone", "accuracy", "minibatch", "train", "train_gradient", "evaluate",

@@ -14,9 +14,9 @@ These use plain numpy: they are the derivatives, not functions that autograd tra
 from __future__ import annotations
 
 import numpy as np
-from autograd.extend import defvjp, primitive
+from autograd.extend import SparseObject, VSpace, defvjp, defvjp_argnums, primitive
 
-from .checks import check_targets
+from .checks import check_model, check_targets
 from .softmax import logp, predict, probs, relu, softloss
 
 
@@ -101,35 +101,83 @@ def analytic_gradient(w: list, x: np.ndarray, ygold: np.ndarray) -> list:
 # The notes' advice, put back into autograd: "In practice we usually skip [the gradient
 # with respect to phat] and directly compute the gradient with respect to y." autograd
 # lets a function be declared a primitive with its own vector-Jacobian product (VJP).
-# Declared so, ``softloss``, one layer's ``W x + b`` and ``relu`` are each one node of the
-# traced graph instead of several (log, exp, sum, the list indexing of w, the broadcast
-# of b, ...), and the backward pass is the derivations above: ``softloss_grad`` never
-# forms ``p / phat``. The functions are the same ones; only how autograd differentiates
-# them changes.
+# Declared so, ``softloss`` and each layer of ``predict`` are one node of the traced graph
+# instead of several (log, exp, sum, the indexing of w, the broadcast of b, relu, ...),
+# and the backward pass is the derivations above: ``softloss_grad`` never forms
+# ``p / phat``. autograd still does the chaining, from the loss down through the layers.
 
 softloss_primitive = primitive(softloss)
 defvjp(softloss_primitive,
        lambda ans, ygold, ypred: lambda g: -g * logp(ypred) / np.shape(ygold)[1],
        lambda ans, ygold, ypred: lambda g: g * softloss_grad(ygold, ypred))
 
-# ``predict`` of one layer ``w = [W, b]``: ``W x + b``.
-linear_primitive = primitive(predict)
-defvjp(linear_primitive,
-       lambda ans, w, x: lambda dy: predict_backward(x, dy),
-       lambda ans, w, x: lambda dy: w[0].T @ dy)
 
-relu_primitive = primitive(relu)
-defvjp(relu_primitive, lambda ans, x: lambda dh: relu_backward(ans, dh))
+@primitive
+def layer_primitive(w: list, i: int, x):
+    """One layer of ``predict``: ``W x + b`` with ``W, b = w[i], w[i + 1]``, then ``relu``
+    unless it is the last layer.
+
+    It takes the whole ``w`` and the index, because ``w[i]`` or ``w[i:i + 2]`` on the
+    traced list would each be one more node; relu is inside because its backward pass
+    needs only the layer's output. Nothing in here is traced, so it may work in place.
+    """
+    y = w[i] @ x
+    if np.shape(w[i + 1]) != (len(y), 1):   # a b of shape (H,) would broadcast over columns
+        check_model(w)
+    y += w[i + 1]
+    return np.maximum(y, 0, out=y) if i + 2 < len(w) else y
+
+
+def layer_vjp(argnums, ans, args, kwargs):
+    """The VJP of ``layer_primitive`` for ``w`` and ``x`` at once: back through the relu
+    (``relu_backward``), then ``predict_backward`` for ``[dW, db]`` and ``W^T dy`` for ``x``.
+    One function for both arguments, so the relu's backward pass is done once."""
+    w, i, x = args
+
+    def vjp(dy):
+        if i + 2 < len(w):
+            dy = relu_backward(ans, dy)
+        return [into_w(w, i, *predict_backward(x, dy)) if argnum == 0 else w[i].T @ dy
+                for argnum in argnums]
+    return vjp
+
+
+defvjp_argnums(layer_primitive, layer_vjp)
+
+
+def into_w(w: list, i: int, dW, db):
+    """One layer's ``[dW, db]`` as a gradient for the whole list ``w``: zero but at ``i, i + 1``.
+
+    autograd sums the layers' gradients for ``w`` into one list, starting from the zero of
+    the gradient's space. Given a ``SparseObject``, it lets each layer put its two arrays
+    into that list itself; with ``WGradient``'s zero, nothing of the size of ``w`` is
+    allocated, zeroed or added to on the way.
+    """
+    def put(g):
+        for k, d in ((i, dW), (i + 1, db)):
+            g[k] = d if type(g[k]) is float else g[k] + d    # a float: still the zero
+        return g
+    return SparseObject(WGradient(len(w)), put)
+
+
+class WGradient(VSpace):
+    """The space of ``w``'s gradient, as autograd uses it to start the sum: its zero is a
+    scalar 0.0 in place of each array (anything that adds an array to one gets the array)."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def zeros(self) -> list:
+        return [0.0] * self.n
+
+    def _mut_add(self, xs: list, ys: list) -> list:
+        return [x + y for x, y in zip(xs, ys)]
 
 
 def predict_primitive(w: list, x):
-    """``predict`` built from the primitives: one node per layer and one per relu."""
-    if len(w) == 2:           # the lecture's model: one layer, w itself (no slice to trace)
-        return linear_primitive(w, x)
+    """``predict`` built from the primitives: one node per layer."""
     for i in range(0, len(w), 2):
-        x = linear_primitive(w[i:i + 2], x)
-        if i + 2 < len(w):
-            x = relu_primitive(x)
+        x = layer_primitive(w, i, x)
     return x
 
 
