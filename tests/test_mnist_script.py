@@ -423,3 +423,14 @@ def test_a_wrong_gradient_fails_the_check_and_the_run(mnist_data, tmp_path):
     assert "the gradient check failed after epoch 1" in result.stderr
     summary = (out / "summary.txt").read_text()
     assert "status: finished" in summary and "): FAILED, worst relative error 0.5" in summary
+
+
+def test_the_seed_draws_the_initial_weights(mnist_data, tmp_path):
+    """--seed is not ignored: --epochs 0 keeps the initial W, which must be the seed's draw
+    of N(0, winit^2) (written here independently), and another seed's differs."""
+    for seed in (1, 2):
+        run("--epochs", 0, "--seed", seed, "--out", tmp_path / f"seed{seed}")
+    W1, W2 = (np.load(tmp_path / f"seed{s}" / "weights.npz")["W"] for s in (1, 2))
+    drawn = (0.001 * np.random.default_rng(1).standard_normal((10, 784))).astype(np.float32)
+    assert np.array_equal(W1, drawn)
+    assert not np.array_equal(W1, W2)

@@ -76,3 +76,21 @@ def test_weights_and_images_take_the_image_shape():
     fig = plots.images(x, ["T-shirt", "Bag"], 4)              # an int: the side of a square
     assert [ax.get_title() for ax in fig.axes] == ["T-shirt", "Bag"]
     assert fig.axes[0].images[0].get_array().shape == (4, 4)
+
+
+def test_each_curve_draws_its_own_column():
+    """Train is not drawn as test, nor NLL as error: every line's y values are the column
+    its label names (the four columns differ, so any swap shows)."""
+    ours = [Epoch(1, 0.5, 0.6, 0.05, 0.07), Epoch(2, 0.4, 0.55, 0.04, 0.065)]
+    notes = [Epoch(1, 0.36, 0.34, 0.10, 0.094), Epoch(2, 0.31, 0.30, 0.09, 0.088)]
+    fig = plots.curves(ours, notes)
+    expected = {"negative log likelihood": {"train (notes)": [0.36, 0.31],
+                                            "test (notes)": [0.34, 0.30],
+                                            "train": [0.5, 0.4], "test": [0.6, 0.55]},
+                "misclassification error": {"train (notes)": [0.10, 0.09],
+                                            "test (notes)": [0.094, 0.088],
+                                            "train": [0.05, 0.04], "test": [0.07, 0.065]}}
+    for ax in fig.axes:
+        drawn = {line.get_label(): list(line.get_ydata()) for line in ax.get_lines()}
+        assert drawn == expected[ax.get_title()]
+        assert all(list(line.get_xdata()) == [1, 2] for line in ax.get_lines())
