@@ -36,12 +36,13 @@ def relu(x):
     return np.where(x > 0, x, 0.0)
 
 
-def predict(w: list, x):
+def predict(w: list, x, activation=relu):
     """The scores ``ypred`` (C x N) of the model ``w = [W1, b1, ..., WL, bL]`` on ``x`` (D x N).
 
     Knet's mnist.jl ``predict``: two arrays at a time, ``x = W x + b``, with a relu between
     layers and none after the last. For the lecture's ``w = [W, b]`` it is ``W x + b``.
     Each b is a column (H x 1) that broadcasts over the N columns, as ``.+`` does in Julia.
+    ``activation=None`` stacks the layers with nothing between them (see ``boundaries``).
     """
     try:
         for i in range(0, len(w), 2):
@@ -49,8 +50,8 @@ def predict(w: list, x):
             if b.shape != (W.shape[0], 1):   # a b of shape (C,) would broadcast over columns
                 raise ValueError
             x = W @ x + b
-            if i + 2 < len(w):
-                x = relu(x)
+            if i + 2 < len(w) and activation is not None:
+                x = activation(x)
         return x
     except (ValueError, AttributeError, IndexError, TypeError):  # name the wrong argument
         check_model(w, x)
