@@ -15,6 +15,7 @@ from typing import Union
 import numpy as np
 from matplotlib.figure import Figure
 
+from .data import MNIST
 from .files import atomic_path
 from .train import Epoch
 
@@ -90,7 +91,8 @@ def _labelled(histories: Histories, label: str) -> dict[str, Sequence[Epoch]]:
     return dict(histories) if isinstance(histories, Mapping) else {label: histories}
 
 
-def images(x: np.ndarray, labels: Sequence, shape: int | tuple[int, int] = (28, 28)) -> Figure:
+def images(x: np.ndarray, labels: Sequence,
+           shape: int | tuple[int, ...] = MNIST.image_shape) -> Figure:
     """Columns of ``x`` (D x N) as a row of grey images of ``shape`` (D pixels; an int is the
     side of a square) titled by their labels."""
     shape = _shape(shape)
@@ -106,7 +108,7 @@ def images(x: np.ndarray, labels: Sequence, shape: int | tuple[int, int] = (28, 
 
 
 def weights(W: np.ndarray, titles: Sequence[str] | None = None,
-            shape: int | tuple[int, int] = (28, 28), columns: int | None = None,
+            shape: int | tuple[int, ...] = MNIST.image_shape, columns: int | None = None,
             title: str | None = None) -> Figure:
     """The rows of W (rows x D) as images of ``shape``: what each row's unit adds up,
     pixel by pixel. For the softmax model the rows are the classes' scores; for an MLP's

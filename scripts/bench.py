@@ -34,7 +34,7 @@ from importlib import metadata
 import numpy as np
 
 import knetlike as kl
-from knetlike.data import DataError
+from knetlike.data import MNIST, DataError
 from knetlike.machinery import one_blas_thread
 
 SEED, BATCHSIZE, LR, WINIT = 1, 100, 0.15, 0.001
@@ -46,12 +46,13 @@ JAX_ENV = {"XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism
 
 
 def synthetic(n: int):
-    """An MNIST-shaped set: 784 x n float32 in [0, 1], about 19% of pixels non-zero, labels
+    """An MNIST-shaped set: D x n float32 in [0, 1], about 19% of pixels non-zero, labels
     from a random linear teacher (learnable, so SGD on it is as tame as on MNIST)."""
     rng = np.random.default_rng(SEED)
-    x = rng.random((n, 784), dtype=np.float32).T
+    x = rng.random((n, MNIST.ninputs), dtype=np.float32).T
     x[x < 0.81] = 0.0
-    return x, np.argmax(rng.standard_normal((10, 784)).astype(np.float32) @ x, axis=0)
+    teacher = rng.standard_normal((MNIST.nclasses, MNIST.ninputs)).astype(np.float32)
+    return x, np.argmax(teacher @ x, axis=0)
 
 
 def load(data: str | None, use_synthetic: bool, n: int):
@@ -307,7 +308,8 @@ def main(argv=None) -> int:
         named = f"--data {args.data}" if args.data is not None else "$KNETLIKE_DATA"
         print(f"bench.py: error: {named} does not hold MNIST: {err}", file=sys.stderr)
         return 2
-    batches = kl.minibatch(np.asfortranarray(x, np.float32), kl.onehot(labels, 10), BATCHSIZE)
+    ygold = kl.onehot(labels, MNIST.nclasses)
+    batches = kl.minibatch(np.asfortranarray(x, np.float32), ygold, BATCHSIZE)
     w0 = {m: kl.weights(*HIDDEN[m], winit=WINIT, rng=np.random.default_rng(SEED))
           for m in {PATHS[n][0] for n in args.paths}}
     loaded = []
