@@ -108,21 +108,27 @@ def test_a_diverging_run_stops_and_keeps_the_last_finite_weights():
     assert all(np.array_equal(a, b) for a, b in zip(w, before))
 
 
+def ctrl_c_at(step: int):
+    """The hand gradient, with a Ctrl-C (KeyboardInterrupt) at step ``step`` of training."""
+    calls = []
+
+    def gradient(w, x, ygold):
+        calls.append(1)
+        if len(calls) == step:
+            raise KeyboardInterrupt
+        return kl.analytic_gradient(w, x, ygold)
+    return gradient
+
+
 def test_an_interrupted_run_keeps_the_finished_epochs():
     w, x, labels = toy()
     data = kl.minibatch(x, kl.onehot(labels, 4), 50)      # 4 steps per epoch
     two_epochs = [wi.copy() for wi in w]
     kl.fit(two_epochs, data, (x, labels), (x, labels), epochs=2, lr=0.5,
            gradient=kl.analytic_gradient, report=None)
-    history, calls = [], []
-
-    def ctrl_c_in_epoch_3(w, x, ygold):
-        calls.append(1)
-        if len(calls) == 10:
-            raise KeyboardInterrupt
-        return kl.analytic_gradient(w, x, ygold)
+    history = []
     with pytest.raises(KeyboardInterrupt):
-        kl.fit(w, data, (x, labels), (x, labels), epochs=5, lr=0.5, gradient=ctrl_c_in_epoch_3,
+        kl.fit(w, data, (x, labels), (x, labels), epochs=5, lr=0.5, gradient=ctrl_c_at(10),
                history=history, report=None)
     assert [e.epoch for e in history] == [1, 2]            # epoch 2 was being measured: kept
     assert all(np.array_equal(a, b) for a, b in zip(w, two_epochs))   # not half of epoch 3
@@ -388,16 +394,10 @@ def test_fit_measures_every_kth_epoch_and_the_last():
 def test_an_interrupted_unmeasured_run_measures_the_epoch_it_reached():
     w, x, labels = toy()
     data = kl.minibatch(x, kl.onehot(labels, 4), 50)      # 4 steps per epoch
-    two_epochs, calls, history = trained(w, data, 2), [], []
-
-    def ctrl_c_in_epoch_3(w, x, ygold):
-        calls.append(1)
-        if len(calls) == 10:
-            raise KeyboardInterrupt
-        return kl.analytic_gradient(w, x, ygold)
+    two_epochs, history = trained(w, data, 2), []
     with pytest.raises(KeyboardInterrupt):
         kl.fit(w, data, (x, labels), (x, labels), epochs=100, lr=0.5, measure_every=None,
-               gradient=ctrl_c_in_epoch_3, history=history, report=None)
+               gradient=ctrl_c_at(10), history=history, report=None)
     assert [e.epoch for e in history] == [2]
     assert all(np.array_equal(a, b) for a, b in zip(w, two_epochs))
     assert history[0].train_nll == pytest.approx(kl.evaluate(w, x, labels)[0])
