@@ -10,7 +10,8 @@ Where each concept of the lecture lives:
 * ``gradcheck.py``    autograd against finite differences
 * ``targets.py``      one-hot targets, the zero-one loss
 * ``minibatch.py``    Knet-style minibatches
-* ``train.py``        one epoch of SGD, evaluation, the epoch loop
+* ``train.py``        one epoch of SGD, the epoch loop
+* ``measuring.py``    evaluation after an epoch, and the record fit keeps of it
 * ``machinery.py``    BLAS threads and stop signals, out of the loop's way
 * ``history.py``      the per-epoch record and its CSV file
 * ``reference/``      the notes' own numbers, and how far a run is from them
@@ -22,16 +23,17 @@ Where each concept of the lecture lives:
 from autograd import grad
 
 from .data import fashion_mnist, mnist
-from .derivatives import (analytic_gradient, layer_primitive, loss_primitive, predict_backward,
-                          predict_primitive, relu_backward, softloss_grad, softloss_primitive,
-                          softmax_backward, softmax_jacobian)
+from .derivatives import (analytic_gradient, layer_primitive, loss_primitive, penalty_grad,
+                          penalty_primitive, predict_backward, predict_primitive, relu_backward,
+                          softloss_grad, softloss_primitive, softmax_backward, softmax_jacobian)
 from .gradcheck import GradCheck, gradcheck
 from .minibatch import minibatch
-from .machinery import Interrupted
-from .softmax import logp, loss, predict, probs, relu, softloss, softmax
+from .machinery import Interrupted, one_blas_thread
+from .softmax import dropout, logp, loss, penalty, predict, probs, relu, softloss, softmax
 from .targets import accuracy, onehot, zeroone
 from .history import Epoch, load_history, save_history
-from .train import Diverged, evaluate, fit, train, train_gradient
+from .measuring import Diverged, evaluate
+from .train import fit, train, train_gradient
 from .weights import weights
 
 #: The notes' ``softmax_gradient = grad(softmax)``: ``[dW, db]`` through the plain formula.
@@ -44,6 +46,8 @@ __all__ = [
     "predict", "logp", "probs", "softloss", "softmax", "grad", "softmax_gradient",
     # Knet's mnist.jl: the model at any depth
     "weights", "relu", "loss",
+    # the companion notebook: penalties and dropout
+    "penalty", "dropout", "penalty_grad", "penalty_primitive",
     # the derivations, and the same declared to autograd
     "softmax_jacobian", "softmax_backward", "softloss_grad", "predict_backward",
     "analytic_gradient", "relu_backward", "softloss_primitive", "layer_primitive",
@@ -51,7 +55,7 @@ __all__ = [
     "gradcheck", "GradCheck",
     # targets, batches, training
     "onehot", "zeroone", "accuracy", "minibatch", "train", "train_gradient", "evaluate",
-    "fit", "Diverged", "Interrupted", "Epoch", "save_history", "load_history",
+    "fit", "Diverged", "Interrupted", "one_blas_thread", "Epoch", "save_history", "load_history",
     # data
     "mnist", "fashion_mnist",
 ]

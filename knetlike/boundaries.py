@@ -157,6 +157,8 @@ def border(w: list, i: int, j: int, xlim: tuple[float, float],
     _check_2d(w)
     if not np.any(a):
         return None
+    scale = np.abs(a).max()                     # the same line, a and c scaled to stay finite
+    a, c = a / scale, c / scale
     p = -c * a / (a @ a)                        # the point of the line nearest the origin
     d = np.array([-a[1], a[0]])                 # the line's direction
     W, b = np.asarray(w[0]), np.asarray(w[1])[:, 0]
@@ -241,7 +243,10 @@ def linear_stack(w: list, x):
     relu. Only ``@`` and ``+`` (autograd traces them), so ``grad`` differentiates through
     every layer: ``linear_stack_gradient`` trains the layers as layers.
     """
-    return predict(w, x, activation=None)
+    check_model(w, x)
+    for i in range(0, len(w), 2):
+        x = w[i] @ x + w[i + 1]
+    return x
 
 
 def linear_stack_loss(w: list, x, ygold):

@@ -1,13 +1,14 @@
 """Argument checks for the public entry points.
 
-They run once per call of a public function (``train`` checks its first batch, not every
-step), outside the functions that autograd traces, so they cost nothing per step; the
-one exception, ``check_targets``, compares two shapes. Each error names the argument,
-what it got, and what it needs.
+They run at the entry points (``loss``, ``predict``, ``train``, ``fit``, ...), outside the
+functions that autograd traces, and before anything changes: a refused call leaves ``w``
+as it was. Each error names the argument, what it got, and what it needs.
 """
 from __future__ import annotations
 
 import math
+import os
+import weakref
 
 import numpy as np
 from autograd.tracer import getval
@@ -18,6 +19,45 @@ def check_whole(value, name: str, least: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
         raise ValueError(f"{name} must be a whole number >= {least}, got {value!r}")
     return int(value)
+
+
+def check_number(value, name: str, least: float = 0.0) -> float:
+    """A finite real number ``>= least`` (not a bool), or a ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+            or not math.isfinite(value) or value < least:
+        raise ValueError(f"{name} must be a finite number >= {least:g}, got {value!r}")
+    return float(value)
+
+
+def check_rng(rng, name: str = "rng") -> np.random.Generator:
+    """``rng`` as a numpy Generator: None draws a fresh seed, an int is a seed."""
+    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)
+                       and rng >= 0):
+        return np.random.default_rng(rng)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    raise ValueError(f"{name} must be None, a seed (an int >= 0) or a numpy Generator "
+                     f"(np.random.default_rng(seed)), got {rng!r}")
+
+
+def available_memory() -> int:
+    """The bytes of memory this machine has (physical memory; 16 GiB if it cannot be read)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 16 << 30
+
+
+def check_memory(nbytes: int, what: str) -> None:
+    """Refuse to allocate ``nbytes`` for ``what`` when it would take more than a quarter of
+    the machine's memory: training holds a few copies of w (its gradient, the measured
+    epoch's weights, the kept ones), so more would not fit, and an allocation that the
+    kernel grants lazily would only fail later, killed, with nothing kept."""
+    limit = available_memory() // 4
+    if nbytes > limit:
+        raise ValueError(f"{what} would need {nbytes / 2**30:,.1f} GiB, more than a quarter "
+                         f"of this machine's {available_memory() / 2**30:.0f} GiB of memory; "
+                         f"choose smaller sizes")
 
 
 def check_lr(lr) -> None:
@@ -45,9 +85,14 @@ def check_model(w, x=None, ygold=None) -> None:
         raise ValueError(f"w must be a list [W, b] (or [W1, b1, ..., WL, bL]: an even number "
                          f"of arrays, a W and a b per layer), got {got}")
     for k, wk in enumerate(w):
-        if not isinstance(getval(wk), np.ndarray):
+        wk = getval(wk)
+        if not isinstance(wk, np.ndarray):
             raise ValueError(f"w[{k}] ({layer_names(w, k)}) must be a numpy array, got "
                              f"{type(wk).__name__}; convert it with np.asarray")
+        if not np.issubdtype(wk.dtype, np.floating):
+            raise ValueError(f"w[{k}] ({layer_names(w, k)}) must hold floats, got dtype "
+                             f"{wk.dtype}; SGD cannot take fractional steps in integers: "
+                             f"convert it with .astype(np.float32)")
     rows = None            # the previous layer's output size
     for k in range(0, len(w), 2):
         W, b = np.shape(w[k]), np.shape(w[k + 1])
@@ -84,6 +129,31 @@ def check_model(w, x=None, ygold=None) -> None:
         check_distributions(ygold)
 
 
+def check_writable(w) -> None:
+    """Every array of ``w`` must be writable: ``train`` updates them in place, and one that
+    is not would leave the model half-stepped."""
+    for k, wk in enumerate(w):
+        if not wk.flags.writeable:
+            raise ValueError(f"w[{k}] ({layer_names(w, k)}) is read-only, so train cannot update "
+                             f"it in place; pass a writable copy, e.g. [wi.copy() for wi in w]")
+
+
+def check_gradient(w, g, gradient) -> None:
+    """The list a gradient function returned must have one array per array of ``w``, of the
+    same shape: else the update would fail half-way, or broadcast silently."""
+    name = getattr(gradient, "__name__", repr(gradient))
+    if not isinstance(g, (list, tuple)) or len(g) != len(w):
+        got = f"{type(g).__name__}" + (f" of length {len(g)}" if isinstance(g, (list, tuple))
+                                       else "")
+        raise ValueError(f"the gradient function {name} returned {got}; it must return a list "
+                         f"of {len(w)} arrays, one per array of w")
+    for k, (wk, gk) in enumerate(zip(w, g)):
+        if np.shape(gk) != wk.shape or not isinstance(gk, np.ndarray):
+            raise ValueError(f"the gradient function {name} returned, for w[{k}] "
+                             f"({layer_names(w, k)}) of shape {wk.shape}, "
+                             f"{type(gk).__name__} of shape {np.shape(gk)}; they must match")
+
+
 def nclasses(w) -> int:
     """C, the number of classes of the model ``w``: the rows of its last W."""
     return np.shape(getval(w)[-2])[0]
@@ -98,6 +168,30 @@ def check_distributions(ygold) -> None:
         n = bad[0]
         raise ValueError(f"ygold's columns must be probability vectors (>= 0, summing to 1), but "
                          f"column {n} sums to {sums[n]:g}; use onehot(labels, C) for labels")
+
+
+# Training batches already checked against a model's shapes, by the identity of their x and
+# ygold: a list of batches is checked batch by batch in its first epoch, and after that costs
+# a dictionary look-up per step. (Values changed in place after the check are not seen.)
+_checked: dict[tuple[int, int], tuple] = {}
+
+
+def check_batch(w, x, ygold) -> None:
+    """``check_model(w, x, ygold)``, skipped for a batch that passed it with arrays of ``w``
+    of the same shapes and types (each step of every epoch after the first)."""
+    try:
+        key, layout = (id(x), id(ygold)), [(wk.shape, wk.dtype) for wk in w]
+    except (AttributeError, TypeError):
+        layout = None            # not a list of arrays: check_model says what is wrong
+    seen = _checked.get(key) if layout is not None else None
+    if seen is not None and seen[0]() is x and seen[1]() is ygold and seen[2] == layout:
+        return
+    check_model(w, x, ygold)
+    forget = lambda ref: _checked.pop(key, None)          # noqa: E731
+    try:
+        _checked[key] = (weakref.ref(x, forget), weakref.ref(ygold, forget), layout)
+    except TypeError:            # not arrays (lists, say): checked again next time
+        pass
 
 
 def check_finite(x, name: str = "x") -> None:

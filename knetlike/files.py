@@ -26,7 +26,9 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it to ``path``, else delete it.
 
     ``suffix`` keeps the extension of the temporary name (matplotlib and numpy pick the
-    format from it).
+    format from it). An OSError that names no file (a full disk fails a write, not an
+    open) or the temporary one is given ``path`` as its file name: its message names the
+    file the caller wrote.
     """
     path = Path(path)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
@@ -36,12 +38,14 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         yield Path(temp)
         os.chmod(temp, 0o644)        # mkstemp makes the file private; a result is for reading
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as err:
         Path(temp).unlink(missing_ok=True)
+        if isinstance(err, OSError) and err.filename in (None, temp):
+            err.filename = str(path)
         raise
 
 
-def atomic_write(path: str | os.PathLike, data: bytes | str) -> None:
+def atomic_write(path: str | os.PathLike, data: bytes | bytearray | str) -> None:
     """Write ``data`` (bytes, or text as UTF-8) to ``path`` atomically, flushed to disk."""
     with atomic_path(path) as temp:
         with open(temp, "wb") as f:

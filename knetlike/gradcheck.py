@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from autograd import grad
 
-from .checks import check_whole
+from .checks import check_rng, check_whole
 
 
 @dataclass
@@ -25,8 +25,9 @@ class GradCheck:
     max_relerr: float       # inf if either derivative there was NaN or infinite
     param: int              # which array of the parameter list w
     index: tuple[int, ...]  # where in that array
-    autograd: float         # the checked gradient's derivative there
+    gradient: float         # the checked gradient's derivative there
     numeric: float          # the finite-difference derivative there
+    name: str = "autograd"  # which gradient was checked: autograd's, or the function's name
 
     def __float__(self) -> float:
         return self.max_relerr
@@ -70,18 +71,19 @@ def gradcheck(f: Callable[..., Any], w: Sequence[np.ndarray], *args: Any, eps: f
         raise ValueError(f"gradcheck: eps (the finite-difference step) must be a finite number "
                          f"> 0, e.g. 1e-6; got {eps!r}")
     _warn_low_precision(w, args)
-    rng = np.random.default_rng(0) if rng is None else rng
+    rng = np.random.default_rng(0) if rng is None else check_rng(rng)
     entries = [(k, idx) for k, wk in enumerate(w) for idx in _indices(wk.shape, nsample, rng)]
     if not entries:
         raise ValueError(f"gradcheck: nothing to check, every array of w is empty (shapes "
                          f"{[np.shape(wk) for wk in w]}); pass parameters with at least one entry")
     g = (grad(f) if gradient is None else gradient)(w, *args)
+    name = "autograd" if gradient is None else getattr(gradient, "__name__", repr(gradient))
     worst = None
     for k, idx in entries:
-        auto, numeric = float(g[k][idx]), _central_difference(f, w, k, idx, eps, args)
-        err = relerr(auto, numeric)
+        checked, numeric = float(g[k][idx]), _central_difference(f, w, k, idx, eps, args)
+        err = relerr(checked, numeric)
         if worst is None or err > worst.max_relerr:
-            worst = GradCheck(err, k, idx, auto, numeric)
+            worst = GradCheck(err, k, idx, checked, numeric, name)
     return worst
 
 

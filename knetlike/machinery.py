@@ -1,18 +1,26 @@
 """The machinery around the training loop, kept out of the notes' loop: BLAS threads and
-stop signals.
+stop signals, all in this one module.
 
 * ``one_blas_thread``: the per-step products are small (10 x 784 x 100); a second BLAS
   thread gains nothing on them and makes every step wait for it whenever the other core
   is busy.
 * Stop signals: Ctrl-C (SIGINT), ``kill``/``timeout``/``docker stop`` (SIGTERM) and a
-  closed terminal (SIGHUP) all mean "stop, keep what you have". ``stop_signals_raise``
-  turns each into ``Interrupted`` (a ``KeyboardInterrupt``), and ``stop_signals_between_steps``
-  holds one until the SGD step under way is done. Holding matters: autograd's function
-  wrapper swallows any exception raised while it runs (HIPS/autograd issue #651), so an
-  interrupt that lands inside ``grad`` would be lost.
+  closed terminal (SIGHUP). Two policies, each a context manager:
+
+  - ``stop_signals_raise``: a script keeps its run. Each signal raises ``Interrupted`` (a
+    ``KeyboardInterrupt``) where the program is; ``stop_signals_between_steps`` holds it
+    until the SGD step under way is done, and ``stop_signals_noted`` while results are
+    written. Holding matters: autograd's function wrapper swallows any exception raised
+    while it runs (HIPS/autograd issue #651), so an interrupt inside ``grad`` would be lost.
+  - ``cleanup_on_termination``: a library call (a fetch) cleans up after itself and then
+    dies of SIGTERM or SIGHUP, as the process would have without it.
+
+  Signals whose handler the program has set itself (or that it ignores) are left alone,
+  and so is every thread but the main one (only it can set handlers).
 """
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from contextlib import contextmanager
@@ -28,7 +36,7 @@ STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SI
 
 
 def one_blas_thread():
-    """A context in which BLAS runs on one thread."""
+    """A context in which BLAS runs on one thread: ``with kl.one_blas_thread(): ...``."""
     return _blas.limit(limits=1, user_api="blas")
 
 
@@ -115,3 +123,38 @@ def stop_signals_noted(note: Callable[[int], None]) -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived inside ``cleanup_on_termination``; args[0] is the signal."""
+
+
+@contextmanager
+def cleanup_on_termination() -> Iterator[None]:
+    """Let SIGTERM and SIGHUP unwind the block before the process dies of them.
+
+    Their default action ends Python at once, without running ``finally`` blocks, so a
+    fetch would leave its scratch directory (and a running npm or apt-get) behind. Inside
+    the block they raise ``Terminated`` instead; once the block has cleaned up, the signal
+    is sent again with its default action, so the process ends as it would have. Under
+    ``stop_signals_raise`` (a script keeping its run) they already raise ``Interrupted``,
+    which unwinds the block as well, and are left so.
+    """
+    def terminate(signum, frame):
+        raise Terminated(signum)
+
+    main = threading.current_thread() is threading.main_thread()
+    ours = [sig for sig in (signal.SIGTERM, signal.SIGHUP)
+            if main and signal.getsignal(sig) is signal.SIG_DFL]
+    for sig in ours:
+        signal.signal(sig, terminate)
+    try:
+        yield
+    except Terminated as stop:
+        for sig in ours:
+            signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), stop.args[0])      # the block has cleaned up: now die of it
+        raise
+    finally:
+        for sig in ours:
+            signal.signal(sig, signal.SIG_DFL)

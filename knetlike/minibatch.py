@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import check_whole
+from .checks import check_rng, check_whole
 
 
 def minibatch(x: np.ndarray, y: np.ndarray, batchsize: int, shuffle: bool = False,
@@ -29,7 +29,7 @@ def minibatch(x: np.ndarray, y: np.ndarray, batchsize: int, shuffle: bool = Fals
                          f"instances, so there is no full batch; use a batchsize <= {n} "
                          f"or partial=True")
     if shuffle:
-        rng = np.random.default_rng() if rng is None else rng
+        rng = check_rng(rng)
         order = rng.permutation(n)
     stops = range(batchsize, n + (batchsize if partial else 1), batchsize)
     batches = []

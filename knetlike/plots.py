@@ -109,40 +109,56 @@ def images(x: np.ndarray, labels: Sequence,
 
 def weights(W: np.ndarray, titles: Sequence[str] | None = None,
             shape: int | tuple[int, ...] = MNIST.image_shape, columns: int | None = None,
-            title: str | None = None) -> Figure:
+            title: str | None = None, shared: bool | None = None) -> Figure:
     """The rows of W (rows x D) as images of ``shape``: what each row's unit adds up,
     pixel by pixel. For the softmax model the rows are the classes' scores; for an MLP's
     first layer, its hidden units.
 
-    Red pixels raise the unit's value, blue ones lower it; one colour scale per image,
-    symmetric around zero. Up to 10 rows are drawn in one row of images titled ``titles``
-    (default 0, 1, ...); more in a grid of ``columns`` (default about square), untitled
-    unless ``titles`` are given.
+    Red pixels raise the unit's value, blue ones lower it, on a colour scale symmetric
+    around zero. Up to 10 rows are drawn in one row of images titled ``titles`` (default
+    0, 1, ...), each on its own scale, so that every class's template shows. More rows
+    form a grid of ``columns`` (default about square), untitled unless ``titles`` are
+    given, on one scale shared by all (``shared``): a unit that barely moved from its small
+    initial weights then stays pale, instead of showing as full-contrast noise. The title
+    says which scale was used.
     """
     shape = _shape(shape)
     rows = W.shape[0]
+    shared = rows > 10 if shared is None else shared
     if titles is None and rows <= 10:
         titles = [str(c) for c in range(rows)]
     columns = columns or (rows if rows <= 10 else math.ceil(math.sqrt(rows)))
     lines = math.ceil(rows / columns)
     cell = 1.6 if rows <= 10 else 1.0
-    fig = Figure(figsize=(cell * columns, (cell + (0.4 if titles else 0)) * lines
-                          + (0.4 if title else 0)))
+    largest = float(np.max(np.abs(W), initial=0.0)) or 1.0
+    scale = f"one colour scale for all: |W| up to {largest:.2g}" if shared else \
+        "each image on its own colour scale"
+    title = f"{title}\n({scale})" if title else f"({scale})"
+    fig = Figure(figsize=(cell * columns, (cell + (0.4 if titles else 0)) * lines + 0.6))
     for k, ax in enumerate(fig.subplots(lines, columns, squeeze=False).flat):
         ax.axis("off")
         if k >= rows:
             continue
         row = W[k].reshape(shape)
-        scale = float(np.max(np.abs(row))) or 1.0
-        ax.imshow(row, cmap="RdBu_r", vmin=-scale, vmax=scale)
+        limit = largest if shared else float(np.max(np.abs(row))) or 1.0
+        ax.imshow(row, cmap="RdBu_r", vmin=-limit, vmax=limit)
         if titles:
             ax.set_title(titles[k])
-    if title:
-        fig.suptitle(title)
+    fig.suptitle(title, fontsize="medium" if rows <= 10 else None)
     fig.tight_layout()
     return fig
 
 
-def _shape(shape: int | tuple[int, int]) -> tuple[int, int]:
+def first_layer(w: Sequence[np.ndarray], classes: Sequence[str] | None = None,
+                shape: int | tuple[int, ...] = MNIST.image_shape) -> Figure:
+    """The rows of the model's first W as images (``weights``): the classes' templates for
+    the softmax model ``[W, b]`` (titled by ``classes``), the hidden units' for an MLP."""
+    if len(w) == 2:
+        return weights(w[0], classes, shape)
+    return weights(w[0], shape=shape,
+                   title=f"first layer: the {w[0].shape[0]} hidden units' weights (W1)")
+
+
+def _shape(shape: int | tuple[int, ...]) -> tuple[int, ...]:
     """An image shape; an int is the side of a square image."""
-    return (shape, shape) if isinstance(shape, int) else tuple(shape)  # type: ignore[return-value]
+    return (shape, shape) if isinstance(shape, int) else tuple(shape)

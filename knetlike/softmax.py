@@ -18,44 +18,85 @@ In Julia (from the notes)::
 Knet's ``examples/mnist.jl`` makes the model a parameter: ``w = [W1, b1, ..., WL, bL]``,
 ``predict`` applies the layers in turn with a relu between them, and ``loss`` is the
 softloss of ``predict``. With ``w = [W, b]`` that is the lecture's softmax classifier.
+The lecture's companion notebook (``examples/softmax.ipynb``) adds to ``loss`` the L1 and
+L2 penalties of the W's and to ``predict`` dropout.
 """
 from __future__ import annotations
 
 import autograd.numpy as np
+from autograd.extend import primitive
 from autograd.tracer import getval
 
-from .checks import check_model, check_targets
+from .checks import check_model, check_number, check_rng, check_targets
 
 
+@primitive
 def relu(x):
-    """The rectified linear unit, ``max(x, 0)`` elementwise.
+    """The rectified linear unit, ``max(x, 0)`` elementwise; a NaN stays NaN.
 
-    Written as ``where(x > 0, x, 0)`` so that autograd differentiates it to ``[x > 0]``:
-    at exactly 0 the derivative is 0, Knet's convention (``np.maximum`` would give 1/2).
+    Declared to autograd as a primitive whose derivative is ``[x > 0]`` (``relu_backward``
+    in derivatives.py): 0 at exactly 0, Knet's convention, where autograd's own derivative
+    of ``np.maximum`` would give 1/2.
     """
-    return np.where(x > 0, x, 0.0)
+    return np.maximum(x, 0)
 
 
-def predict(w: list, x, activation=relu):
+def dropout(x, p: float, rng=None):
+    """The notebook's ``dropout``: each entry of ``x`` is zeroed with probability ``p`` and the
+    kept ones are divided by ``1 - p``, so every entry keeps its expected value.
+
+    ``p = 0`` returns ``x`` itself. ``rng`` (a Generator or a seed) draws the mask: a run is
+    reproducible from its seed. Each entry's mask comes from 16 random bits (four entries per
+    64-bit draw, 2-3x faster than drawing floats), so ``p`` is used to within 2^-17.
+    """
+    if p == 0:
+        return x
+    keep = random_bits(np.shape(x), check_rng(rng)) >= round(check_dropout(p) * 65536)
+    return x * (keep / np.asarray(1 - p, dtype=getval(x).dtype))
+
+
+def random_bits(shape: tuple, rng) -> np.ndarray:
+    """Uniform 16-bit integers of this shape, laid out column-major like Knet's arrays."""
+    n = int(np.prod(shape))
+    raw = rng.bit_generator.random_raw(-(-n // 4)).view(np.uint16)[:n]
+    return raw.reshape(shape, order="F")
+
+
+def check_dropout(p) -> float:
+    """A dropout probability in ``[0, 1)`` (1 would drop everything and divide by 0)."""
+    if check_number(p, "the dropout probability p") >= 1:
+        raise ValueError(f"the dropout probability p must be below 1 (1 drops every entry), "
+                         f"got {p!r}")
+    return float(p)
+
+
+def dropout_rates(pdrop) -> tuple[float, float]:
+    """``(p_input, p_hidden)`` from the notebook's ``pdrop``: one number for both, or a pair."""
+    rates = tuple(pdrop) if isinstance(pdrop, (tuple, list)) else (pdrop, pdrop)
+    if len(rates) != 2:
+        raise ValueError(f"pdrop must be a number or a pair (p_input, p_hidden), got {pdrop!r}")
+    return check_dropout(rates[0]), check_dropout(rates[1])
+
+
+def predict(w: list, x, pdrop=0, rng=None):
     """The scores ``ypred`` (C x N) of the model ``w = [W1, b1, ..., WL, bL]`` on ``x`` (D x N).
 
     Knet's mnist.jl ``predict``: two arrays at a time, ``x = W x + b``, with a relu between
-    layers and none after the last. For the lecture's ``w = [W, b]`` it is ``W x + b``.
-    Each b is a column (H x 1) that broadcasts over the N columns, as ``.+`` does in Julia.
-    ``activation=None`` stacks the layers with nothing between them (see ``boundaries``).
+    layers and none after the last; for the lecture's ``w = [W, b]`` it is ``W x + b``. Each
+    b is a column (H x 1) that broadcasts over the N columns, as ``.+`` does in Julia.
+    ``pdrop = (p_input, p_hidden)`` applies the notebook's dropout to the input and after
+    each hidden relu (training only; a number is used for both).
     """
-    try:
-        for i in range(0, len(w), 2):
-            W, b = w[i], w[i + 1]
-            if b.shape != (W.shape[0], 1):   # a b of shape (C,) would broadcast over columns
-                raise ValueError
-            x = W @ x + b
-            if i + 2 < len(w) and activation is not None:
-                x = activation(x)
-        return x
-    except (ValueError, AttributeError, IndexError, TypeError):  # name the wrong argument
-        check_model(w, x)
-        raise
+    check_model(w, x)
+    return forward(w, x, *dropout_rates(pdrop), check_rng(rng) if pdrop else None)
+
+
+def forward(w: list, x, p_input: float = 0.0, p_hidden: float = 0.0, rng=None):
+    """``predict`` without its checks: the formula, as mnist.jl writes it."""
+    x = dropout(x, p_input, rng)
+    for i in range(0, len(w) - 2, 2):
+        x = dropout(relu(w[i] @ x + w[i + 1]), p_hidden, rng)
+    return w[-2] @ x + w[-1]
 
 
 def logp(y):
@@ -96,10 +137,32 @@ def softmax(w: list, x, ygold):
     if isinstance(getval(w), (list, tuple)) and len(getval(w)) > 2:
         raise ValueError(f"softmax is the lecture's linear model w = [W, b], got {len(w)} "
                          f"arrays; for a model with hidden layers use loss(w, x, ygold)")
-    ypred = predict(w, x)
+    check_model(w, x, ygold)
+    ypred = forward(w, x)
     return softloss(ygold, ypred)
 
 
-def loss(w: list, x, ygold):
-    """mnist.jl's ``loss``: the mean NLL of ``predict(w, x)``, the model at any depth."""
-    return softloss(ygold, predict(w, x))
+def loss(w: list, x, ygold, l1: float = 0, l2: float = 0, pdrop=0, rng=None):
+    """mnist.jl's ``loss``: the mean NLL of ``predict(w, x)``, the model at any depth; with the
+    companion notebook's penalties, ``+ l1 * sum |W| + l2 * sum W^2`` over every layer's W
+    (never the b's), and its dropout ``pdrop`` (see ``predict``)."""
+    check_model(w, x, ygold)
+    ypred = forward(w, x, *dropout_rates(pdrop), check_rng(rng) if pdrop else None)
+    return softloss(ygold, ypred) + penalty(w, l1, l2)
+
+
+def penalty(w: list, l1: float = 0, l2: float = 0):
+    """``l1 * sum_l sum |W_l| + l2 * sum_l sum W_l^2``: the W's of ``w[0::2]``, not the b's.
+
+    L1 pulls every weight towards 0 by the same force, L2 in proportion to its size; both
+    trade a little training loss for weights that fit the training set less closely.
+    """
+    l1, l2 = check_number(l1, "l1"), check_number(l2, "l2")
+    total = 0.0
+    for k in range(0, len(w), 2):
+        W = w[k]
+        if l1:
+            total = total + l1 * np.abs(W).sum()
+        if l2:
+            total = total + l2 * (W * W).sum()
+    return total

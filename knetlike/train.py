@@ -13,68 +13,118 @@ from __future__ import annotations
 
 import sys
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
 from autograd.core import make_vjp
 from tqdm import tqdm
 
-from .checks import check_finite, check_labelled, check_lr, check_model, check_whole
+from .checks import (check_batch, check_finite, check_gradient, check_labelled, check_lr,
+                     check_model, check_number, check_rng, check_whole, check_writable,
+                     layer_names)
 from .derivatives import loss_primitive
 from .history import Epoch
-from .machinery import one_blas_thread, stop_signals_between_steps, stop_signals_noted
-from .softmax import logp
-from .targets import scores
+from .machinery import one_blas_thread, stop_signals_between_steps
+from .measuring import Diverged, Measuring, evaluate
+from .softmax import dropout_rates
+
+__all__ = ["train", "train_gradient", "fit", "evaluate", "Diverged"]
 
 
-def train_gradient(w: list, x, ygold) -> list:
-    """The default training gradient ``[dW1, db1, ...]``, equal to ``grad(loss_primitive)``.
-
-    autograd's reverse mode on ``loss`` built from primitives whose backward passes are the
-    notes' derivations (see derivatives.py): record the forward pass, then run the backward
-    pass from ``dJ/dJ = 1``. It is ``grad`` spelled out with autograd's core ``make_vjp``:
-    ``grad`` also wraps the function for each call, checks that J is a scalar and builds a
-    1 of its type, which training does not need. Same numbers as ``grad(loss)`` (and for
-    ``[W, b]``, ``grad(softmax)``) through the plain formula, at a fraction of the cost.
-    """
-    backward, _ = make_vjp(lambda w: loss_primitive(w, x, ygold), w)
-    return backward(1.0)
-
-
-def train(w: list, data: Iterable, lr: float = 0.1, gradient: Callable | None = None) -> list:
+def train(w: list, data: Iterable, lr: float = 0.1, gradient: Callable | None = None,
+          **options) -> list:
     """One epoch of plain minibatch SGD: ``w[i] -= lr * g[i]`` for each batch, in place.
 
-    ``data`` is a list of ``(x, ygold)`` batches (see ``minibatch``); ``gradient(w, x, ygold)``
-    returns the list of gradients, one per array of ``w``, and defaults to ``train_gradient``.
-    Any other gradient with that signature works: ``softmax_gradient`` (autograd through
-    the plain formula) or ``analytic_gradient`` (the hand derivation). Returns ``w``.
+    ``data`` is a list of ``(x, ygold)`` batches (see ``minibatch``); ``gradient(w, x, ygold,
+    **options)`` returns the list of gradients, one per array of ``w``, and defaults to
+    ``train_gradient``. Any other gradient with that signature works: ``softmax_gradient``
+    (autograd through the plain formula) or ``analytic_gradient`` (the hand derivation).
+    ``options`` are the companion notebook's: ``l1``, ``l2`` (penalties of the W's), ``pdrop``
+    (dropout) and ``rng`` (a seed or Generator for the dropout masks). Returns ``w``.
     """
-    gradient = train_gradient if gradient is None else gradient
     check_lr(lr)
     if not isinstance(w, list):
         raise ValueError(f"w must be a list (train updates its arrays in place), got "
                          f"{type(w).__name__}; pass list(w)")
+    check_model(w)
+    check_writable(w)
+    options = training_options(**options)
     with one_blas_thread(), stop_signals_between_steps() as stop_if_asked:
         for x, ygold in checked(w, data):
-            g = gradient(w, x, ygold)
-            for i in range(len(w)):
-                w[i] -= lr * g[i]
+            sgd_step(w, x, ygold, lr, gradient, options)
             stop_if_asked()
     return w
 
 
+def sgd_step(w: list, x, ygold, lr: float, gradient: Callable | None, options: dict) -> None:
+    """The notes' step, ``g = gradient(w, x, ygold); w[i] -= lr * g[i]``, in place.
+
+    The default gradient is asked for ``lr`` times the gradient (its backward pass starts
+    from ``dJ/dJ = lr``), so the update is one pass over each array with no temporary
+    (measured: 5 us of a 100 us softmax step).
+    """
+    if gradient is None:
+        for wi, gi in zip(w, backward(w, x, ygold, lr, **options)):
+            wi -= gi
+        return
+    g = gradient(w, x, ygold, **options)
+    if not isinstance(g, (list, tuple)) or len(g) != len(w) \
+            or any(getattr(gi, "shape", None) != wi.shape for gi, wi in zip(g, w)):
+        check_gradient(w, g, gradient)          # names what is wrong, before any change
+    for i in range(len(w)):
+        w[i] -= lr * g[i]
+
+
+def train_gradient(w: list, x, ygold, l1: float = 0, l2: float = 0, pdrop=0,
+                   rng=None) -> list:
+    """The default training gradient ``[dW1, db1, ...]`` of ``loss(w, x, ygold, l1, l2, pdrop,
+    rng)``, by autograd's reverse mode on ``loss`` built from primitives whose backward passes
+    are the notes' derivations (see derivatives.py). Same numbers as ``grad(loss)`` (and for
+    ``[W, b]``, ``grad(softmax)``) at a fraction of the cost."""
+    check_batch(w, x, ygold)
+    return backward(w, x, ygold, 1.0, **training_options(l1, l2, pdrop, rng))
+
+
+def backward(w: list, x, ygold, scale: float, l1: float = 0, l2: float = 0, pdrop=0,
+             rng=None) -> list:
+    """``scale`` times the gradient of ``loss_primitive`` at ``w``: record the forward pass
+    (autograd's core ``make_vjp``), then run the backward pass from ``dJ/dJ = scale``.
+
+    ``grad`` would also wrap the function for each call, check that J is a scalar and build a
+    1 of its type, which training does not need.
+    """
+    p_input, p_hidden = dropout_rates(pdrop)
+    vjp, _ = make_vjp(lambda w: loss_primitive(w, x, ygold, l1, l2, p_input, p_hidden, rng), w)
+    return vjp(scale)
+
+
+def training_options(l1: float = 0, l2: float = 0, pdrop=0, rng=None) -> dict:
+    """The options checked, with only those that do something: a penalty that is not 0, and
+    dropout with its generator (a seed becomes a Generator here, once, so that the masks of
+    successive steps differ)."""
+    options: dict = {}
+    if check_number(l1, "l1"):
+        options["l1"] = l1
+    if check_number(l2, "l2"):
+        options["l2"] = l2
+    if any(dropout_rates(pdrop)):
+        options.update(pdrop=pdrop, rng=check_rng(rng))
+    return options
+
+
 def checked(w: list, data: Iterable) -> Iterator:
-    """The batches of ``data``, the first one checked against ``w`` (once per epoch, outside
-    the traced function); a ValueError if there is none."""
+    """The batches of ``data``, each checked against ``w`` before its step (a batch seen
+    before costs a look-up: see ``check_batch``); a ValueError if there is none."""
     batches = iter(data)
     first = next(batches, None)
     if first is None:
         raise ValueError("train: data has no batches; build them with minibatch(x, y, batchsize)")
-    check_model(w, *first)
+    check_batch(w, *first)
     check_dtypes(w, first[0])
     yield first
-    yield from batches
+    for x, ygold in batches:
+        check_batch(w, x, ygold)
+        yield x, ygold
 
 
 def check_dtypes(w: list, x) -> None:
@@ -88,52 +138,54 @@ def check_dtypes(w: list, x) -> None:
                       f"[wi.astype(np.float32) for wi in w]", stacklevel=3)
 
 
-def evaluate(w: list, x: np.ndarray, labels, blocksize: int = 10_000) -> tuple[float, float]:
-    """``(nll, error)`` of the model on all columns of ``x``: mean NLL and zero-one loss.
-
-    Computed block by block of ``blocksize`` columns, so memory stays small (a C x blocksize
-    score matrix) and each product is big enough for BLAS to run at full speed. Data that
-    holds a NaN or inf is refused (it would give believable-looking numbers); weights that
-    do give a NaN loss (training diverged).
-    """
-    labels = check_labelled(w, x, labels)
-    check_whole(blocksize, "blocksize")
-    nll = errors = 0.0
-    for start in range(0, x.shape[1], blocksize):
-        cols = slice(start, start + blocksize)
-        y, gold = scores(w, x[:, cols], f"x[:, {start}:]"), labels[cols]
-        nll -= float(np.sum(logp(y)[gold, np.arange(gold.size)], dtype=np.float64))
-        errors += int(np.count_nonzero(np.argmax(y, axis=0) != gold))
-    return nll / labels.size, errors / labels.size
-
-
-class Diverged(RuntimeError):
-    """Training produced a non-finite loss; ``w`` holds the last finite weights."""
-
-
 def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epochs: int,
         lr: float, gradient: Callable | None = None, history: list | None = None,
         report: Callable[[Epoch], None] | None = print, progress: bool | None = None,
-        measure_every: int | None = 1,
-        after_epoch: Callable[[int, list], None] | None = None) -> list:
+        measure_every: int | None = 1, after_epoch: Callable[[int, list], None] | None = None,
+        **options) -> list:
     """The epoch loop: ``train`` over ``dtrn``, then measure NLL and error on ``trn`` and ``tst``.
 
     ``dtrn`` is the list of batches, or a function of the epoch number that returns that
     epoch's batches (a fresh shuffle, say). ``trn`` and ``tst`` are ``(x, labels)`` pairs of
     the full sets. After each epoch one ``Epoch`` record is appended to ``history`` (pass
     your own list to keep it whatever happens) and handed to ``report``; a progress bar
-    over the steps shows on stderr when it is a terminal (``progress=None``).
+    over the steps shows on stderr when it is a terminal (``progress=None``). ``options``
+    (``l1``, ``l2``, ``pdrop``, ``rng``) go to ``train``; what is measured is always the plain
+    NLL and error, with no penalty and no dropout.
 
     ``measure_every=k`` measures only after every k-th epoch and after the last; ``None``
     after the last only (mnist.jl's ``--fast``). ``after_epoch(epoch, w)``, if given, is
     called after each epoch's training with that epoch's weights (a gradient check, say;
-    it must not change ``w``); a stop signal waits until it returns.
+    it must not change ``w``).
 
-    A non-finite loss raises ``Diverged``; on it and on any interruption, the last finished
-    epoch is measured if it was not yet, and ``w`` is set back to the weights of the last
-    epoch in ``history``, so the two agree. Returns ``history``.
+    A loss that is not finite, or that rises far above where the run began, raises
+    ``Diverged``. On it and on any interruption, ``w`` is set back to the weights of the last
+    epoch in ``history`` (measured then if it was not), so the two agree. Returns ``history``.
     """
     history = [] if history is None else history
+    check_fit(w, dtrn, trn, tst, epochs, lr, measure_every)
+    options = training_options(**options)
+    first = history[-1].epoch + 1 if history else 1
+    last = first + epochs - 1
+    quiet = not sys.stderr.isatty() if progress is None else not progress
+    with one_blas_thread(), Measuring(w, trn, tst, history, report, lr) as measuring:
+        for epoch in range(first, last + 1):
+            batches = dtrn(epoch) if callable(dtrn) else dtrn
+            steps = tqdm(batches, desc=f"epoch {epoch}", unit="step", leave=False, disable=quiet)
+            with np.errstate(over="ignore", invalid="ignore"):   # divergence is checked
+                train(w, steps, lr, gradient, **options)
+            with stop_signals_between_steps():          # a stop waits for the bookkeeping
+                if after_epoch is not None:
+                    after_epoch(epoch, w)
+                measure = epoch == last or (measure_every is not None
+                                            and epoch % measure_every == 0)
+                measuring.trained(epoch, batches, measure)
+    return history
+
+
+def check_fit(w: list, dtrn, trn: tuple, tst: tuple, epochs: int, lr: float,
+              measure_every: int | None) -> None:
+    """Everything ``fit`` needs, checked before the first step changes ``w``."""
     if not callable(dtrn) and iter(dtrn) is dtrn:
         raise ValueError("dtrn must be a list of batches or a function of the epoch returning "
                          "one; an iterator would be used up after the first epoch")
@@ -141,96 +193,12 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
     check_lr(lr)
     if measure_every is not None:
         check_whole(measure_every, "measure_every")
-    for name, (x, labels) in (("trn", trn), ("tst", tst)):   # fail now, not after an epoch
+    for name, (x, labels) in (("trn", trn), ("tst", tst)):
         check_labelled(w, x, labels)
         check_finite(x, f"{name}'s x")
-    quiet = not sys.stderr.isatty() if progress is None else not progress
-    first = history[-1].epoch + 1 if history else 1
-    last = first + epochs - 1
-    kept = [wi.copy() for wi in w]     # the weights of the last epoch in history
-    pending: tuple | None = None       # (epoch, its weights, its batches, their measurement)
-    unmeasured: tuple | None = None    # (epoch, its weights, its batches): trained, not measured
-
-    def measured(epoch: int) -> bool:
-        return epoch == last or (measure_every is not None and epoch % measure_every == 0)
-
-    def record() -> None:
-        """Add the epoch being measured to history, keep its weights, and report it."""
-        nonlocal kept, pending, unmeasured
-        assert pending is not None
-        epoch, weights, batches, measurement = pending
-        result = Epoch(epoch, *measurement.result())   # waits; a stop here leaves it pending
-        pending = None
-        if not result.finite():
-            raise diverged(epoch, result, batches, lr)
-        history.append(result)
-        kept, unmeasured = weights, None  # before report: history and kept must agree
-        if report is not None:
-            report(result)
-
-    # Each epoch is measured on a copy of its weights in a second thread while the next
-    # epoch trains: the measurement is mostly large matrix products that release the GIL,
-    # so on two cores it hides behind training. Records still come in epoch order. The
-    # BLAS thread count must not change while that thread is inside a product, so one
-    # limit covers the whole loop, and the executor is left before the limit is lifted.
-    with one_blas_thread(), \
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluate") as measurer:
-        try:
-            for epoch in range(first, last + 1):
-                batches = dtrn(epoch) if callable(dtrn) else dtrn
-                steps = tqdm(batches, desc=f"epoch {epoch}", unit="step", leave=False,
-                             disable=quiet)
-                with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked
-                    train(w, steps, lr, gradient)
-                with stop_signals_between_steps():   # a stop waits for the bookkeeping
-                    weights = [wi.copy() for wi in w]
-                    if pending is not None:
-                        record()
-                    finite = all(np.isfinite(wi).all() for wi in weights)
-                    if measured(epoch) or not finite:
-                        pending = (epoch, weights, batches,
-                                   measurer.submit(measure, weights, trn, tst))
-                        if not finite:     # diverged: no use training on; record() says so
-                            record()
-                    else:
-                        unmeasured = (epoch, weights, batches)
-                    if after_epoch is not None:
-                        after_epoch(epoch, w)
-            if pending is not None:
-                record()
-        except BaseException:
-            try:
-                try:
-                    if pending is not None:      # interrupted while that epoch was measured
-                        record()
-                finally:
-                    if unmeasured is not None:   # trained but not measured (measure_every)
-                        pending = (*unmeasured, measurer.submit(measure, unmeasured[1], trn, tst))
-                        record()
-            finally:
-                with stop_signals_noted(lambda signum: None):   # the stop is under way
-                    for i, wi in enumerate(kept):
-                        w[i][...] = wi
-            raise
-    return history
-
-
-def diverged(epoch: int, result: Epoch, batches, lr: float) -> Exception:
-    """The error for a non-finite loss: the data's fault if its batches hold a NaN or inf
-    (a ValueError that names the first such batch), else the learning rate's (``Diverged``)."""
-    for k, batch in enumerate(batches):
-        for name, array in zip(("x", "ygold"), batch):
-            try:
-                check_finite(array, f"training batch {k}'s {name}")
-            except ValueError as err:
-                return err
-    return Diverged(f"epoch {epoch}: the loss is not finite ({result}); lr = {lr} is too "
-                    f"large for this model. w keeps the weights of epoch {epoch - 1}; "
-                    f"try a smaller lr")
-
-
-def measure(w: list, trn: tuple, tst: tuple) -> tuple[float, float, float, float]:
-    """The four numbers of an ``Epoch``: train NLL, test NLL, train error, test error."""
-    with np.errstate(over="ignore", invalid="ignore"):  # non-finite weights give nan: reported
-        (trn_nll, trn_err), (tst_nll, tst_err) = evaluate(w, *trn), evaluate(w, *tst)
-    return trn_nll, tst_nll, trn_err, tst_err
+    check_writable(w)
+    for k, wk in enumerate(w):
+        if not np.isfinite(wk).all():
+            raise ValueError(f"w[{k}] ({layer_names(w, k)}) holds non-finite values (NaN or "
+                             f"inf) before training; start from finite weights, e.g. "
+                             f"kl.weights(...)")

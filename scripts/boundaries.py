@@ -24,15 +24,22 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+from pathlib import Path
 
-import numpy as np
-from matplotlib.figure import Figure
+try:                                   # Ctrl-C while the modules load: a line, no traceback
+    import numpy as np
+    from matplotlib.figure import Figure
 
-import knetlike as kl
-from knetlike.boundaries import (blobs, collapse, linear_stack, linear_stack_gradient,
-                                 plot_boundaries, rings, xor)
-from knetlike.checks import check_lr, check_whole
-from knetlike.plots import save
+    import knetlike as kl
+    from knetlike.boundaries import (blobs, collapse, linear_stack, linear_stack_gradient,
+                                     plot_boundaries, rings, xor)
+    from knetlike.checks import check_memory
+    from knetlike.plots import save
+    from knetlike.run import (check_out, positive, reasons, run_script, say, training_nbytes,
+                              whole, write_files)
+except KeyboardInterrupt:
+    sys.exit("boundaries.py: interrupted by Ctrl-C while starting; nothing was written")
 
 #: Each model: how its scores are computed, its gradient for ``kl.train``, its formula.
 MODELS = {
@@ -45,6 +52,7 @@ DATA = {"three blobs": blobs, "XOR quadrants": xor, "two rings": rings}
 #: The panels: (data, model) pairs, trained in this order.
 PANELS = [("three blobs", "softmax")] + [(data, model) for data in ("XOR quadrants", "two rings")
                                          for model in MODELS]
+GRID = 400                             # the regions are drawn on GRID x GRID points
 
 
 def trained(model: str, x: np.ndarray, labels: np.ndarray, hidden: list[int], epochs: int,
@@ -56,9 +64,15 @@ def trained(model: str, x: np.ndarray, labels: np.ndarray, hidden: list[int], ep
                    rng=np.random.default_rng(seed))
     dtrn = kl.minibatch(x, kl.onehot(labels, C, dtype=np.float64), 10)
     gradient = MODELS[model][1]
-    for _ in range(epochs):
-        kl.train(w, dtrn, lr, gradient)
+    with np.errstate(over="ignore", invalid="ignore"):      # a divergence is reported
+        for _ in range(epochs):
+            kl.train(w, dtrn, lr, gradient)
     return w
+
+
+def diverged(w: list) -> bool:
+    """True when training left weights that are not finite: no error is measured on them."""
+    return not all(np.isfinite(wi).all() for wi in w)
 
 
 def training_error(model: str, w: list, x: np.ndarray, labels: np.ndarray) -> float:
@@ -67,11 +81,21 @@ def training_error(model: str, w: list, x: np.ndarray, labels: np.ndarray) -> fl
     return float(np.mean(np.argmax(scores, axis=0) != labels))
 
 
+def panel(ax, w: list, x: np.ndarray, labels: np.ndarray, title: str, legend: bool = True):
+    """``plot_boundaries``; for a model that diverged, its data only, titled so."""
+    if not diverged(w):
+        return plot_boundaries(ax, w, x, labels, title, resolution=GRID, legend=legend)
+    for c in np.unique(labels):
+        ax.scatter(*x[:, labels == c], s=16, label=f"class {c}")
+    ax.set(title=f"{title}: diverged (weights not finite)", aspect="equal")
+    return ax
+
+
 def linear_figure(models: dict, data: dict) -> Figure:
     """Softmax on three blobs and on the XOR quadrants: the lecture's straight borders."""
     fig = Figure(figsize=(11, 5.2), layout="constrained")
     for ax, name in zip(fig.subplots(1, 2), ("three blobs", "XOR quadrants")):
-        plot_boundaries(ax, models[name, "softmax"], *data[name], f"{name} softmax")
+        panel(ax, models[name, "softmax"], *data[name], f"{name} softmax")
     return fig
 
 
@@ -86,7 +110,7 @@ def depth_figure(models: dict, data: dict, hidden: list[int]) -> Figure:
         for ax, model in zip(row, MODELS):
             w = models[name, model]
             shown = collapse(w) if model == "multilinear" else w
-            plot_boundaries(ax, shown, x, labels, f"{name} {model}", legend=False)
+            panel(ax, shown, x, labels, f"{name} {model}", legend=False)
             ax.set_title(f"{ax.get_title()}\n{MODELS[model][2]}", fontsize="medium")
     sizes = ", ".join(map(str, hidden))
     fig.suptitle(f"Stacked linear layers keep the border straight; one relu bends it "
@@ -96,32 +120,54 @@ def depth_figure(models: dict, data: dict, hidden: list[int]) -> Figure:
     return fig
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:                                     # refuse an unusable --out before training
-        if os.path.exists(args.out) and not os.path.isdir(args.out):
-            raise NotADirectoryError(20, "not a directory", args.out)
-        os.makedirs(args.out, exist_ok=True)
-        if not os.access(args.out, os.W_OK):
-            raise PermissionError(13, "not writable", args.out)
-    except OSError as err:
-        parser.error(f"argument --out: cannot write figures into {args.out!r}: "
-                     f"{err.strerror}; choose a writable directory")
+    check_options(parser, args)                            # nothing is written before
+    try:
+        data = {name: make(seed=args.seed) for name, make in DATA.items()}
+        models = {}
+        for name, model in PANELS:
+            x, labels = data[name]
+            w = models[name, model] = trained(model, x, labels, args.hidden, args.epochs,
+                                              args.lr, args.seed)
+            result = "diverged (weights not finite): try a smaller --lr" if diverged(w) else \
+                f"training error {training_error(model, w, x, labels):.1%}"
+            print(f"{name} {model}: {result}", flush=True)
+        figures = {"boundaries.png": linear_figure(models, data),
+                   "boundaries_mlp.png": depth_figure(models, data, args.hidden)}
+        writers = {name: lambda path, fig=fig: save(fig, path, dpi=120)
+                   for name, fig in figures.items()}
+        failed = write_files(Path(args.out), writers)      # each atomically
+    except KeyboardInterrupt:
+        sys.exit("boundaries.py: interrupted by Ctrl-C")
+    for name in [name for name in figures if name not in failed]:
+        print(f"wrote {os.path.join(args.out, name)}")
+    if failed:
+        say(f"boundaries.py: could not write {', '.join(failed)} in {args.out} "
+            f"({reasons(failed)})")
+    if any(map(diverged, models.values())):
+        say("boundaries.py: a model diverged (see above); try a smaller --lr")
+    return 1 if failed or any(map(diverged, models.values())) else 0
 
-    data = {name: make(seed=args.seed) for name, make in DATA.items()}
-    models = {}
-    for name, model in PANELS:
-        x, labels = data[name]
-        w = trained(model, x, labels, args.hidden, args.epochs, args.lr, args.seed)
-        models[name, model] = w
-        print(f"{name} {model}: training error {training_error(model, w, x, labels):.1%}",
-              flush=True)
-    for filename, fig in [("boundaries.png", linear_figure(models, data)),
-                          ("boundaries_mlp.png", depth_figure(models, data, args.hidden))]:
-        path = os.path.join(args.out, filename)
-        save(fig, path, dpi=120)
-        print(f"wrote {path}")
+
+def check_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse (status 2, before any training) hidden layers too large for memory and an
+    --out that cannot be a writable directory; then make --out."""
+    try:                     # the largest model, and its scores on the regions' grid
+        check_memory(training_nbytes(*args.hidden, classes=3, inputs=2, dtype=np.float64,
+                                     columns=GRID * GRID),
+                     f"--hidden {' '.join(map(str, args.hidden))}")
+    except ValueError as err:
+        parser.error(f"argument --hidden: {err}")
+    try:
+        check_out(args.out)
+        os.makedirs(args.out, exist_ok=True)
+    except ValueError as err:
+        parser.error(f"argument --out: {err}")
+    except OSError as err:
+        parser.error(f"argument --out: cannot use {args.out}: {err.strerror}; choose a "
+                     f"writable directory")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,33 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seed of the data and the initial weights (default 0)")
     parser.add_argument("--epochs", type=whole(0), default=100,
                         help="epochs of SGD, batch size 10 (default 100)")
-    parser.add_argument("--lr", type=learning_rate, default=0.1,
+    parser.add_argument("--lr", type=positive, default=0.1,
                         help="learning rate (default 0.1)")
     parser.add_argument("--hidden", type=whole(1), nargs="+", default=[32], metavar="H",
                         help="hidden layer sizes of the multilinear and mlp models (default 32)")
     return parser
 
 
-def whole(least: int):
-    """An argparse type: a whole number >= ``least``, checked by ``check_whole``."""
-    def parse(text: str) -> int:
-        try:
-            return check_whole(int(text), "the value", least)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a whole number >= {least}, "
-                                             f"got {text!r}") from None
-    return parse
-
-
-def learning_rate(text: str) -> float:
-    """An argparse type: a finite number > 0, checked by ``check_lr``."""
-    try:
-        lr = float(text)
-        check_lr(lr)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}") from None
-    return lr
-
-
 if __name__ == "__main__":
-    main()
+    sys.exit(run_script("boundaries.py", main))

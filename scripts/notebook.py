@@ -14,20 +14,39 @@ results they return, and which outputs are figures; not the pixels of the figure
 may differ by ``REL_TOL`` relative or ``ABS_TOL`` absolute (another BLAS rounds differently)
 and whitespace is ignored; any other change in the text is a stale notebook. The stored
 notebook must also have run top to bottom in one kernel (execution counts 1, 2, 3, ...).
+
+Exit status: 0 done (or, with ``--check``, current); 1 stale, a cell that failed (named on
+one line: its index, id and first line, and the error), or a file that is not a readable
+notebook; 2 a bad argument (no such file, a directory, ``--timeout`` below 1 second);
+130 Ctrl-C. The notebook file is written only after every cell ran, atomically.
 """
 from __future__ import annotations
 
-import argparse
-import copy
-import math
-import os
-import re
 import sys
-import time
-from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
+try:                            # Ctrl-C while the modules load: a line, not a traceback
+    import argparse
+    import asyncio
+    import copy
+    import json
+    import math
+    import os
+    import re
+    import signal
+    import tempfile
+    import time
+    from contextlib import asynccontextmanager
+    from pathlib import Path
+
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    from knetlike.files import atomic_write
+except KeyboardInterrupt:
+    print("notebook.py: interrupted (Ctrl-C) while starting; nothing was run or written",
+          file=sys.stderr)
+    raise SystemExit(130) from None
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "docs" / "softmax.ipynb"
 REGENERATE = "python scripts/notebook.py"
@@ -36,22 +55,118 @@ ABS_TOL = 2.5e-4            # two test images of 10,000 in a zero-one error
 
 # A number (with its sign, decimals and exponent), inf or nan; else one non-space character.
 TOKEN = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?inf|nan|\S")
+# Terminal escape sequences (colours, cursor moves, titles) in a kernel's error text.
+ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]")
 
 
-def execute(nb: nbformat.NotebookNode, timeout: int = 600) -> float:
+class NotebookError(Exception):
+    """The notebook cannot be read, or a cell of it failed; the message is one line."""
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """``text`` without terminal escape codes, its lines joined, at most ``limit`` characters."""
+    flat = " ".join(ANSI.sub("", text).split())
+    return flat if len(flat) <= limit else flat[:limit - 3] + "..."
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """The notebook at ``path`` (version 4), checked against the notebook format; a
+    ``NotebookError`` naming the file and its fault when it is not a readable notebook."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise NotebookError(f"{path}: not a notebook: not UTF-8 text ({err.reason} at byte "
+                            f"{err.start})") from None
+    except OSError as err:
+        raise NotebookError(f"{path}: cannot be read ({err.strerror or err})") from None
+    try:
+        content = json.loads(text)
+    except ValueError as err:
+        raise NotebookError(f"{path}: not a notebook: not JSON ({one_line(str(err))})") from None
+    if not isinstance(content, dict) or not {"cells", "nbformat"} <= content.keys():
+        raise NotebookError(f"{path}: not a notebook: JSON without a notebook's \"cells\" and "
+                            "\"nbformat\" keys")
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except nbformat.ValidationError as err:
+        raise NotebookError(f"{path}: not a valid notebook: "
+                            f"{one_line(str(err.message))}") from None
+    except Exception as err:        # a damaged file may break nbformat's readers anywhere
+        raise NotebookError(f"{path}: not a readable notebook ({type(err).__name__}: "
+                            f"{one_line(str(err))})") from None
+    return nb
+
+
+class Client(NotebookClient):
+    """nbclient's client, with Ctrl-C stopping the run: once the kernel is up, SIGINT
+    cancels the execution, which shuts the kernel down on its way out, and ``interrupted``
+    tells the caller why it stopped. (nbclient's own handler shuts the kernel down under
+    the running cell, which then fails with errors of its own.)"""
+
+    interrupted = False
+
+    @asynccontextmanager
+    async def async_setup_kernel(self, **kwargs):
+        async with super().async_setup_kernel(**kwargs):
+            task = asyncio.current_task()
+
+            def stop() -> None:
+                self.interrupted = True
+                task.cancel()
+
+            try:
+                asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop)
+            except (RuntimeError, NotImplementedError, ValueError):
+                pass                    # not the main thread, or no signals: nbclient's way
+            yield
+
+
+def execute(nb: nbformat.NotebookNode, timeout: int = 600, path: Path = NOTEBOOK) -> float:
     """Run every cell of ``nb`` in order in a new kernel, storing the outputs in ``nb``.
 
-    The kernel is the ``python3`` one of this interpreter, started in the notebook's folder.
-    Raises ``nbclient.exceptions.CellExecutionError`` (naming the cell, with its traceback)
-    when a cell fails. Returns the seconds it took, kernel start included.
+    The kernel is the ``python3`` one of this interpreter, started in the folder of the
+    notebook file ``path``. Raises ``NotebookError`` naming the cell, in one line, when a
+    cell fails, runs past ``timeout`` seconds or kills the kernel; KeyboardInterrupt on
+    Ctrl-C, the kernel shut down. Returns the seconds it took, kernel start included.
+    The kernel's own log (what it prints on stderr outside the cells' outputs) is kept
+    out of the terminal; its last line is quoted when the kernel dies.
     """
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")   # no debugger chatter
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                            resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    running: list = [None, None]          # the cell being run: its index and the cell
+
+    def started(cell, cell_index, **_):
+        running[:] = [cell_index, cell]
+
+    client = Client(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                    on_cell_start=started,
+                    resources={"metadata": {"path": str(Path(path).parent)}})
     start = time.perf_counter()
-    client.execute()
+    with tempfile.TemporaryFile("w+", errors="replace") as log:
+        try:
+            client.execute(stderr=log)
+        except CellExecutionError as err:
+            raise NotebookError(f"{_running(running)} failed: {one_line(err.ename)}: "
+                                f"{one_line(err.evalue)}") from None
+        except CellTimeoutError:
+            raise NotebookError(f"{_running(running)} did not finish in {timeout} s "
+                                "(--timeout sets the seconds allowed per cell)") from None
+        except (asyncio.CancelledError, Exception) as err:
+            if client.interrupted or isinstance(err, asyncio.CancelledError):
+                raise KeyboardInterrupt from None
+            log.seek(0)
+            last = [line for line in log.read().splitlines() if line.strip()][-1:]
+            said = f": {one_line(last[0], 200)}" if last else ""
+            what = "the kernel died" if isinstance(err, DeadKernelError) else \
+                f"the kernel stopped ({type(err).__name__}: {one_line(str(err), 200)})"
+            raise NotebookError(f"{what} while running {_running(running)}{said}") from None
     return time.perf_counter() - start
+
+
+def _running(running: list) -> str:
+    index, cell = running
+    return "the kernel's start" if cell is None else describe(index, cell)
 
 
 def outputs(cell: nbformat.NotebookNode) -> list[tuple[str, str]]:
@@ -153,31 +268,72 @@ def report(problems: list[str], path: Path = NOTEBOOK) -> str:
             + f"\nRegenerate them with `{REGENERATE}` and commit {path.name}.")
 
 
+def positive_seconds(text: str) -> int:
+    """``--timeout``: a whole number of seconds above 0."""
+    try:
+        seconds = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of seconds, got {text!r}")
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1 second (the time allowed per "
+                                         f"cell), got {seconds}")
+    return seconds
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebook", nargs="?", type=Path, default=NOTEBOOK,
                         help="the notebook (default: docs/softmax.ipynb)")
     parser.add_argument("--check", action="store_true",
                         help="execute a copy and compare; exit 1 if the stored outputs are stale")
-    parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+    parser.add_argument("--timeout", type=positive_seconds, default=600,
+                        help="seconds allowed per cell, at least 1 (default: 600)")
     args = parser.parse_args(argv)
-
-    stored = nbformat.read(args.notebook, as_version=4)
+    path = args.notebook
+    if not path.exists():
+        return fail(f"{path}: no such file", 2)
+    if path.is_dir():
+        return fail(f"{path}: is a directory; name a notebook file (.ipynb)", 2)
+    try:
+        stored = read_notebook(path)
+    except NotebookError as err:
+        return fail(str(err), 1)
     fresh = copy.deepcopy(stored) if args.check else stored
-    seconds = execute(fresh, args.timeout)
-    print(f"executed {args.notebook} in {seconds:.1f} s")
+    try:
+        seconds = execute(fresh, args.timeout, path)
+    except NotebookError as err:
+        return fail(f"{err}" + ("" if args.check else f"; {path} was not changed"), 1)
+    except KeyboardInterrupt:
+        return fail(f"interrupted (Ctrl-C); {path} was not changed", 130)
+    print(f"executed {path} in {seconds:.1f} s")
     if args.check:
         problems = stale(stored, fresh)
         if problems:
-            print(report(problems, args.notebook), file=sys.stderr)
+            print(report(problems, path), file=sys.stderr)
             return 1
         print("its stored outputs are current")
         return 0
     nbformat.validate(fresh)
-    nbformat.write(fresh, args.notebook)
-    print(f"wrote the outputs into {args.notebook} ({args.notebook.stat().st_size / 1e6:.2f} MB)")
+    text = nbformat.writes(fresh)
+    try:
+        atomic_write(path, text if text.endswith("\n") else text + "\n")
+    except OSError as err:
+        return fail(f"cannot write {path}: {err.strerror or err}; it was not changed", 1)
+    except KeyboardInterrupt:
+        return fail(f"interrupted (Ctrl-C); {path} was not changed", 130)
+    print(f"wrote the outputs into {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 
 
+def fail(message: str, status: int) -> int:
+    """Say what went wrong on one line of stderr; return the exit status."""
+    print(f"notebook.py: {message}", file=sys.stderr)
+    return status
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:           # between the steps that main() guards
+        print("notebook.py: interrupted (Ctrl-C)", file=sys.stderr)
+        sys.exit(130)

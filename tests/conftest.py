@@ -50,7 +50,34 @@ def mnist_data():
     return _real_data(mnist, "MNIST")
 
 
+def _may_fetch() -> bool:
+    """Whether the tests may fetch a large dataset into the user's own cache: only when
+    asked (KNETLIKE_TEST_FETCH=1), in CI (CI is set) or when data is required."""
+    return any(os.environ.get(name, "") not in ("", "0", "false")
+               for name in ("KNETLIKE_TEST_FETCH", "CI", "KNETLIKE_REQUIRE_DATA"))
+
+
 @pytest.fixture(scope="session")
 def fashion_data():
-    """knetlike.data.fashion_mnist() from the normal cache (fetched into it if needed)."""
+    """knetlike.data.fashion_mnist() as already stored (cache or system copy). The tests
+    fetch it (53 MB, into ~/.cache/knetlike/fashion-mnist) only when `_may_fetch()`; else
+    a missing copy skips, naming the command that fetches it."""
+    if not _may_fetch():
+        try:
+            return fashion_mnist(download=False)
+        except DataError:
+            pytest.skip("Fashion-MNIST (53 MB) is not stored here; fetch it with "
+                        "`python -m knetlike.data fetch fashion` (into ~/.cache/knetlike), "
+                        "or set KNETLIKE_TEST_FETCH=1 to let the tests fetch it")
     return _real_data(fashion_mnist, "Fashion-MNIST")
+
+
+@pytest.fixture(autouse=True)
+def sigint_raises():
+    """Ctrl-C raises KeyboardInterrupt during each test, also when pytest was started from a
+    shell with & (which makes the process ignore SIGINT): the signal tests rely on it."""
+    import signal
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

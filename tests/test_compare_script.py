@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from knetlike.history import Epoch, save_history
+from knetlike.reference import knet_2016, knet_mlp_2016
 
 SCRIPT = Path(__file__).parents[1] / "scripts" / "compare.py"
 spec = importlib.util.spec_from_file_location("compare_script", SCRIPT)
@@ -85,3 +86,67 @@ def test_an_unknown_figure_format_or_unwritable_path_is_a_message(tmp_path):
     result = run(run_dir, "--out", tmp_path / "nowhere" / "out.png")
     assert result.returncode == 1 and "cannot write" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# Through main: what the figure draws
+
+@pytest.fixture
+def drawn(monkeypatch, tmp_path):
+    """``drawn(*argv)``: run compare.py's main and return the figure it would save, as
+    ``{label: (epochs, values)}`` for each line of the NLL panel (left)."""
+    figures = []
+    monkeypatch.setattr(compare_script.plots, "save", lambda fig, path: figures.append(fig))
+
+    def draw(*argv):
+        assert compare_script.main([*map(str, argv), "--out", str(tmp_path / "out.png")]) == 0
+        left = figures[-1].axes[0]
+        return {line.get_label(): (list(line.get_xdata()), list(line.get_ydata()))
+                for line in left.get_lines()}
+    return draw
+
+
+def test_main_labels_runs_by_the_settings_that_differ(tmp_path, drawn):
+    a = make_run(tmp_path / "a", lr=0.15)
+    b = make_run(tmp_path / "b", epochs=2, hidden=[64], lr=0.5)
+    c = make_run(tmp_path / "c", epochs=2, hidden=[64], lr=0.5, l2=4e-5)
+    lines = drawn(a, b, c)
+    assert set(lines) == {f"{split} ({label})" for split in ("train", "test") for label in
+                          ("softmax, lr 0.15, l2 0", "MLP 64, lr 0.5, l2 0",
+                           "MLP 64, lr 0.5, l2 4e-05")}
+    assert lines["train (MLP 64, lr 0.5, l2 4e-05)"] == ([1, 2], [1.0, 0.5])     # its own data
+
+
+@pytest.mark.parametrize("settings, label", [
+    (dict(l1=4e-5), "softmax, l1 4e-05"),
+    (dict(dropout=[0.2, 0]), "softmax, dropout 0.2/0"),
+    (dict(dropout=[0.2, 0.5]), "softmax, dropout 0.2/0.5"),
+])
+def test_penalties_and_dropout_label_the_runs_that_use_them(tmp_path, drawn, settings, label):
+    """A run without the flag (its settings.json predates it: make_run writes no l1, l2,
+    dropout) counts as 0 for it."""
+    plain = make_run(tmp_path / "plain", lr=0.15)
+    other = make_run(tmp_path / "other", lr=0.15, **settings)
+    lines = drawn(plain, other)
+    key = label.split(", ")[1].split()[0]
+    zero = "0/0" if key == "dropout" else "0"
+    assert set(lines) == {f"{split} ({name})" for split in ("train", "test")
+                          for name in (f"softmax, {key} {zero}", label)}
+
+
+def test_notes_draws_the_lectures_numbers_cut_to_the_runs_epochs(tmp_path, drawn):
+    run = make_run(tmp_path / "a", epochs=3)             # no settings: labelled by its path
+    lines = drawn(run, "--notes")
+    notes, mlp = knet_2016()[:3], knet_mlp_2016()[:3]
+    for label, numbers in [("notes: softmax", notes), ("next lecture: MLP 64", mlp)]:
+        assert lines[f"train ({label})"] == ([1, 2, 3], [e.train_nll for e in numbers])
+        assert lines[f"test ({label})"] == ([1, 2, 3], [e.test_nll for e in numbers])
+    assert lines[f"train ({run})"] == ([1, 2, 3], [1.0, 0.5, 1 / 3])
+    assert len(lines) == 6
+
+
+def test_the_same_run_given_twice_is_labelled_apart(tmp_path, drawn):
+    a = make_run(tmp_path / "a", lr=0.15)
+    lines = drawn(a, a)
+    labels = [label for label in lines if label.startswith("train")]
+    assert len(labels) == 2 and len(set(labels)) == 2
+    assert labels == [f"train (softmax ({a}))", f"train (softmax ({a}) [2])"]

@@ -60,6 +60,6 @@ def test_load_by_name(monkeypatch):
     data.load("fashion", root="somewhere", download=False)
     data.load("mnist")
     assert calls == [("fashion-mnist", "somewhere", False), ("mnist", None, True)]
-    with pytest.raises(ValueError, match="unknown dataset 'digits'; choose one of mnist, "
-                                         "fashion, fashion-mnist"):
+    with pytest.raises(ValueError, match=r"unknown dataset 'digits'; choose one of mnist, "
+                                         r"fashion \(or fashion-mnist\)$"):
         data.load("digits")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from knetlike.data import DataError, IdxFormatError, knet_layout, read_idx, read_pair
-from knetlike.data.idx import parse_idx
+from knetlike.data.idx import idx_bytes, parse_idx
 
 
 @pytest.fixture
@@ -86,10 +86,12 @@ def test_corrupt_gzip(tmp_path, write_idx, images):
         read_idx(path)
 
 
-def test_cut_short_gzip(tmp_path, images):
+@pytest.mark.parametrize("cut", [4, 10, 30])
+def test_cut_short_gzip(tmp_path, images, cut):
+    """Cut in the trailer (the values are all there, the CRC is not) or in the values."""
     path = tmp_path / "images.gz"
-    path.write_bytes(gzip.compress(images.tobytes())[:-10])
-    with pytest.raises(IdxFormatError, match="corrupt gzip"):
+    path.write_bytes(gzip.compress(idx_bytes(images))[:-cut])
+    with pytest.raises(IdxFormatError, match=f"{path}: corrupt gzip.*fetch it again"):
         read_idx(path)
 
 

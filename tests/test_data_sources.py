@@ -196,7 +196,7 @@ def test_bad_cached_file_is_removed_even_without_download(isolated):
 
 def unreadable(bad, fault):
     """A read_bytes that fails with `fault` for the file `bad` and reads the others."""
-    def read(path):
+    def read(path, *args, **kwargs):
         if Path(path) == bad:
             raise fault
         return Path(path).read_bytes()
@@ -379,7 +379,9 @@ def test_a_dead_mirror_is_reported(http_server):
 
 def test_cli_info_and_verify_on_empty_cache(capsys):
     assert cli.main(["info"]) == 0
-    assert "no such directory" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "not fetched yet (`python -m knetlike.data fetch mnist`)" in out
+    assert "no such directory" not in out
     assert cli.main(["verify"]) == 0                      # nothing there, nothing bad
     assert cli.main(["verify", "mnist"]) == 1             # named but absent
 

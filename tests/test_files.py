@@ -152,3 +152,24 @@ def test_the_lock_of_a_killed_run_is_not_stale(tmp_path):
     assert (tmp_path / "run" / files.LOCK_NAME).exists()
     with files.claim_directory(tmp_path / "run") as claim:
         assert claim.path == tmp_path / "run" and claim.instead is None
+
+
+def test_a_failed_write_names_the_file_it_was_writing(tmp_path, monkeypatch):
+    """A full disk fails a write or a flush with an error that names no file; the error
+    that leaves atomic_write names the destination, so a message can say which file."""
+    def full_disk(fd):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(files.os, "fsync", full_disk)
+    with pytest.raises(OSError) as err:
+        files.atomic_write(tmp_path / "summary.txt", "text")
+    assert err.value.filename == str(tmp_path / "summary.txt")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_rename_names_the_destination_not_the_temporary(tmp_path, monkeypatch):
+    def refused(src, dst):
+        raise PermissionError(13, "Permission denied", src)
+    monkeypatch.setattr(files.os, "replace", refused)
+    with pytest.raises(OSError) as err:
+        files.atomic_write(tmp_path / "weights.npz", b"w")
+    assert err.value.filename == str(tmp_path / "weights.npz")

@@ -35,7 +35,7 @@ def test_a_wrong_gradient_is_caught_and_located():
     check = kl.gradcheck(quadratic, w, a, gradient=off_by_one_entry)
     assert check.max_relerr > 0.01
     assert (check.param, check.index) == (0, (1, 2))
-    assert check.autograd - check.numeric == pytest.approx(0.5, rel=1e-5)
+    assert check.gradient - check.numeric == pytest.approx(0.5, rel=1e-5)
 
 
 def test_sampling_checks_the_requested_number_of_entries():
@@ -77,7 +77,7 @@ def test_a_gradient_of_nans_fails():
         return [np.full_like(wi, np.nan) for wi in w]
     check = kl.gradcheck(quadratic, w, 1.0, gradient=nans)
     assert check.max_relerr == np.inf
-    assert (check.param, check.index) == (0, (0, 0)) and np.isnan(check.autograd)
+    assert (check.param, check.index) == (0, (0, 0)) and np.isnan(check.gradient)
 
 
 @pytest.mark.parametrize("nan_at", [(0, (0, 0)), (1, (1, 0))], ids=["before", "after"])

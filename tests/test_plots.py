@@ -94,3 +94,36 @@ def test_each_curve_draws_its_own_column():
         drawn = {line.get_label(): list(line.get_ydata()) for line in ax.get_lines()}
         assert drawn == expected[ax.get_title()]
         assert all(list(line.get_xdata()) == [1, 2] for line in ax.get_lines())
+
+
+def test_a_grid_of_units_shares_one_colour_scale_and_says_so():
+    """Units that barely moved from small initial weights stay pale beside trained ones,
+    instead of each showing as full-contrast noise on its own scale."""
+    rng = np.random.default_rng(0)
+    trained, untrained = rng.standard_normal((8, 784)), rng.standard_normal((56, 784))
+    W = np.concatenate([0.5 * trained, 0.001 * untrained])
+    fig = plots.weights(W, title="units")
+    limits = {ax.images[0].get_clim() for ax in fig.axes if ax.images}
+    largest = np.abs(W).max()
+    assert limits == {(-largest, largest)}
+    assert fig._suptitle.get_text() == f"units\n(one colour scale for all: |W| up to {largest:.2g})"
+
+
+def test_a_row_of_classes_keeps_a_colour_scale_each_and_says_so():
+    W = np.random.default_rng(0).standard_normal((10, 784)) * np.arange(1, 11)[:, None]
+    fig = plots.weights(W)
+    limits = [ax.images[0].get_clim() for ax in fig.axes]
+    assert limits == [(-np.abs(row).max(), np.abs(row).max()) for row in W]
+    assert fig._suptitle.get_text() == "(each image on its own colour scale)"
+    assert plots.weights(W, shared=True).axes[0].images[0].get_clim()[1] == np.abs(W).max()
+
+
+def test_the_first_layer_is_the_classes_or_the_hidden_units():
+    rng = np.random.default_rng(0)
+    softmax = [rng.standard_normal((10, 784)), np.zeros((10, 1))]
+    fig = plots.first_layer(softmax, [f"c{k}" for k in range(10)])
+    assert [ax.get_title() for ax in fig.axes] == [f"c{k}" for k in range(10)]
+    mlp = [rng.standard_normal((16, 784)), np.zeros((16, 1)), np.ones((10, 16)), np.zeros((10, 1))]
+    fig = plots.first_layer(mlp)
+    assert fig._suptitle.get_text().startswith("first layer: the 16 hidden units' weights (W1)")
+    assert sum(1 for ax in fig.axes if ax.images) == 16

@@ -180,7 +180,7 @@ def test_fit_checks_the_evaluation_sets_before_training():
 
 def test_ctrl_c_while_waiting_for_a_measurement_still_records_that_epoch(monkeypatch):
     import importlib
-    train_module = importlib.import_module("knetlike.train")   # kl.train is the function
+    train_module = importlib.import_module("knetlike.measuring")
     real_measure = train_module.measure
 
     def interrupted_measure(*args):

@@ -15,10 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-from .datasets import (DATASETS, Dataset, local_places, missing_here, named_files, named_place,
-                       obtain, verify)
+from .datasets import (DATASETS, Dataset, command_name, dataset_names, local_places,
+                       missing_here, named_files, named_place, obtain, read_file, verify)
 from .errors import DataError, DataNotFoundError
-from .idx import read_bytes
 from .sources import find_files
 
 
@@ -33,7 +32,7 @@ def file_status(dataset: Dataset, directory: Path) -> list[tuple[str, Path | Non
             rows.append((spec.name, None, "missing"))
             continue
         try:
-            verify(dataset, spec, read_bytes(path), str(path))
+            verify(dataset, spec, read_file(dataset, spec, path), str(path))
             rows.append((spec.name, path, "ok"))
         except (DataError, OSError) as err:
             rows.append((spec.name, path, f"BAD: {err}"))
@@ -41,10 +40,8 @@ def file_status(dataset: Dataset, directory: Path) -> list[tuple[str, Path | Non
 
 
 def _chosen(names: list[str]) -> list[Dataset]:
-    """The datasets named on the command line (all of them when none is named)."""
-    unknown = [name for name in names if name not in DATASETS]
-    if unknown:
-        sys.exit(f"unknown dataset {', '.join(unknown)}; choose from {', '.join(DATASETS)}")
+    """The datasets named on the command line (all of them when none is named); the names
+    are known ones (`main` refuses others)."""
     chosen = [DATASETS[name] for name in names] or list(DATASETS.values())
     return list(dict.fromkeys(chosen))
 
@@ -57,7 +54,7 @@ def _report(dataset: Dataset, root: str | None, details: bool) -> tuple[bool, bo
     clean, complete = True, False
     for label, directory in local_places(dataset, root):
         if not directory.is_dir():
-            print(f"  {label} {directory}: {missing_here(directory, dataset.names)}")
+            print(f"  {label} {directory}: {absent(dataset, directory)}")
             continue
         print(f"  {label} {directory}")
         rows = file_status(dataset, directory)
@@ -68,6 +65,17 @@ def _report(dataset: Dataset, root: str | None, details: bool) -> tuple[bool, bo
         clean &= all(status in ("ok", "missing") for _, _, status in rows)
         complete |= all(status == "ok" for _, _, status in rows)
     return clean, complete
+
+
+def absent(dataset: Dataset, directory: Path) -> str:
+    """What to say of a local directory of `dataset` that is not there: for the cache and
+    a system copy a state (they are filled, or installed, when needed), for a directory
+    the user named what is wrong."""
+    if not directory.exists() and directory == dataset.cache_dir:
+        return f"not fetched yet (`python -m knetlike.data fetch {command_name(dataset)}`)"
+    if not directory.exists() and directory in dataset.system_dirs:
+        return "not installed (optional: a system-wide copy, used when present)"
+    return missing_here(directory, dataset.names) or "?"
 
 
 def _named_ok(dataset: Dataset, root: str | None) -> bool:
@@ -128,14 +136,22 @@ def main(argv: list[str] | None = None) -> int:
                              ("info", cmd_info, "*")):
         sub = commands.add_parser(name, parents=[common],
                                   help=(run.__doc__ or name).splitlines()[0])
-        sub.add_argument("dataset", nargs=nargs, help=f"one of: {', '.join(DATASETS)}")
+        sub.add_argument("dataset", nargs=nargs, help=f"one of: {dataset_names()}")
         sub.set_defaults(run=run)
     args = parser.parse_args(argv)
+    unknown = [name for name in args.dataset if name not in DATASETS]
+    if unknown:
+        parser.error(f"unknown dataset {', '.join(unknown)}; choose from {dataset_names()}")
     if args.data is not None and len(set(_chosen(args.dataset))) != 1:
         # MNIST and Fashion-MNIST use the same file names: a directory holds one of them.
         parser.error("--data DIR holds the files of one dataset: name it, e.g. "
                      "`python -m knetlike.data verify mnist --data DIR`")
-    return args.run(args)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("python -m knetlike.data: interrupted (Ctrl-C); the cache holds only whole, "
+              "checked files", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

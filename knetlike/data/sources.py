@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tarfile
 import tempfile
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
-from typing import Iterable, Iterator, Protocol
+from typing import Iterable, Protocol
 from urllib.error import HTTPError
 from urllib.request import urlopen
 
@@ -66,41 +63,6 @@ def ensure_writable(directory: Path) -> None:
             f"cannot write to the cache directory {directory} ({err}). Fix: make it "
             "writable, set XDG_CACHE_HOME to a writable directory, or place the files "
             "by hand and pass root= (or set KNETLIKE_DATA).") from err
-
-
-class Terminated(BaseException):
-    """SIGTERM or SIGHUP arrived inside `cleanup_on_termination`; args[0] is the signal."""
-
-
-@contextmanager
-def cleanup_on_termination() -> Iterator[None]:
-    """Let SIGTERM and SIGHUP unwind the block before the process dies of them.
-
-    Their default action ends Python at once, without running `finally` blocks, so a
-    fetch would leave its scratch directory (and a running npm or apt-get) behind.
-    Inside the block they raise `Terminated` instead; once the block has cleaned up, the
-    signal is sent again with its default action, so the process ends as it would have.
-    Signals with a handler of the program's own (or ignored, as under nohup) are left
-    as they are, and so is every thread but the main one (only it can set handlers).
-    """
-    def terminate(signum, frame):
-        raise Terminated(signum)
-
-    main = threading.current_thread() is threading.main_thread()
-    ours = [sig for sig in (signal.SIGTERM, signal.SIGHUP)
-            if main and signal.getsignal(sig) is signal.SIG_DFL]
-    for sig in ours:
-        signal.signal(sig, terminate)
-    try:
-        yield
-    except Terminated as stop:
-        for sig in ours:
-            signal.signal(sig, signal.SIG_DFL)
-        os.kill(os.getpid(), stop.args[0])      # the block has cleaned up: now die of it
-        raise
-    finally:
-        for sig in ours:
-            signal.signal(sig, signal.SIG_DFL)
 
 
 class Source(Protocol):
