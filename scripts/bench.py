@@ -84,7 +84,7 @@ def lr_dscores(s, y):
     np.exp(s, out=s)
     s /= s.sum(axis=0)
     s -= y
-    s *= LR / BATCHSIZE
+    s *= LR / s.shape[1]
 
 
 def numpy_softmax(batches):
@@ -122,9 +122,15 @@ def numpy_mlp(batches):
     return epoch
 
 
-def with_train(gradient):
-    """A maker for ``kl.train`` with ``gradient`` (None: its default)."""
-    return lambda batches: lambda w: kl.train(w, batches, LR, gradient=gradient)
+def with_train(gradient, **options):
+    """A maker for ``kl.train`` with ``gradient`` (None: its default) and ``options``."""
+    return lambda batches: lambda w: kl.train(w, batches, LR, gradient=gradient, **options)
+
+
+# The companion notebook's options, timed on the default path beside the same path without
+# them (a seed as rng: every epoch draws the same masks, so the weights can be compared).
+OPTIONS = {"default-l2": dict(l2=4e-5),
+           "mlp-default-dropout-l1": dict(pdrop=(0.2, 0), l1=4e-5, rng=SEED)}
 
 
 def torch_eager(batches):
@@ -195,6 +201,10 @@ PATHS = {   # name: (model, maker, description)
     "mlp-default": ("mlp", with_train(None), "kl.train(w, data, lr), default gradient"),
     "mlp-grad_loss": ("mlp", with_train(kl.grad(kl.loss)), "grad of the plain kl.loss"),
     "mlp-analytic_gradient": ("mlp", with_train(kl.analytic_gradient), "the gradient by hand"),
+    "default-l2": ("softmax", with_train(None, **OPTIONS["default-l2"]),
+                   "default gradient with l2 = 4e-5"),
+    "mlp-default-dropout-l1": ("mlp", with_train(None, **OPTIONS["mlp-default-dropout-l1"]),
+                               "default gradient with pdrop = (0.2, 0), l1 = 4e-5"),
 }
 
 
@@ -205,8 +215,18 @@ def copy(w: list, dtype=None) -> list:
 def prepare(names: list, batches: list, w0: dict) -> list:
     """Set each path up, run its warm-up epoch, and hold its weights against the default's
     (the MLP's on the same epoch in float64)."""
-    reference = {m: kl.train(copy(w0[m]), batches, LR) if m == "softmax" else
-                 kl.train(copy(w0[m], np.float64), in_float64(batches), LR) for m in w0}
+    references: dict = {}
+
+    def reference(model: str, name: str) -> list:
+        """The default path's weights after one epoch, with this path's options."""
+        options = OPTIONS.get(name, {})
+        key = (model, repr(options))
+        if key not in references:
+            references[key] = (kl.train(copy(w0[model]), batches, LR, **options)
+                               if model == "softmax" else
+                               kl.train(copy(w0[model], np.float64), in_float64(batches), LR,
+                                        **options))
+        return references[key]
     rows = []
     for name in names:
         model, maker, description = PATHS[name]
@@ -220,7 +240,8 @@ def prepare(names: list, batches: list, w0: dict) -> list:
         trained = row["epoch"](copy(w0[model]))
         if model == "mlp":
             trained = maker(in_float64(batches))(copy(w0[model], np.float64))
-        diff = max(float(np.max(np.abs(a - b))) for a, b in zip(trained, reference[model]))
+        diff = max(float(np.max(np.abs(a - b)))
+                   for a, b in zip(trained, reference(model, name)))
         row.update(max_abs_diff=diff, same_weights=diff <= SAME)
     return rows
 
@@ -243,14 +264,19 @@ def time_rounds(rows: list, w0: dict, rounds: int) -> list:
 def with_ratios(rows: list) -> list:
     """Each path's median over the median of its model's numpy loop, from the same rows."""
     floor = {row["model"]: row["median_s"] for row in rows if row["path"] == FLOOR[row["model"]]}
+    default = {row["path"]: row["median_s"] for row in rows
+               if row["path"] in ("default", "mlp-default") and "median_s" in row}
     for row in rows:
         if "median_s" in row:
             row["ratio"] = row["median_s"] / floor[row["model"]]
+        plain = "mlp-default" if row["model"] == "mlp" else "default"
+        if row["path"] in OPTIONS and plain in default and "median_s" in row:
+            row["vs_default"] = row["median_s"] / default[plain]
     return rows
 
 
 def print_table(report: dict) -> None:
-    print(f"knetlike benchmark: {report['source']}, {report['batches']} batches of {BATCHSIZE}, "
+    print(f"knetlike benchmark: {report['source']}, {report['batches']} batches of {report['batchsize']}, "
           f"float32, lr {LR}; median of {report['epochs']} epochs per path after a warm-up")
     print(f"{'ratio':>6} {'s/epoch':>8} {'|w - default|':>13}  path")
     for row in report["results"]:
@@ -258,6 +284,8 @@ def print_table(report: dict) -> None:
             print(f"{'-':>6} {'-':>8} {'-':>13}  {row['path']}: skipped, {row['skipped']}")
         else:
             flag = "" if row["same_weights"] else f"  <- NOT the same weights (> {SAME})"
+            if "vs_default" in row:
+                flag += f"  ({row['vs_default']:.2f}x the same path without them)"
             print(f"{row['ratio']:6.2f} {row['median_s']:8.4f} {row['max_abs_diff']:13.1e}  "
                   f"{row['path']}: {row['description']}{flag}")
     if report["loaded"]:
@@ -277,18 +305,26 @@ def parse_args(argv=None):
                         "$KNETLIKE_DATA, else the cache, else the synthetic set)")
     parser.add_argument("--synthetic", action="store_true", help="time on a synthetic "
                         "MNIST-shaped set (the timings do not depend on pixel values)")
-    parser.add_argument("--batches", type=int, default=600, help="batches per epoch (600)")
+    parser.add_argument("--batches", type=int, default=None,
+                        help="batches per epoch (default: all of MNIST's 60000 images)")
+    parser.add_argument("--batchsize", type=int, default=BATCHSIZE,
+                        help=f"instances per batch ({BATCHSIZE}; try 10 and 1000)")
     parser.add_argument("--load", action="store_true", help="time the numpy loops and the "
                         "default paths again while another process spins on one core")
     parser.add_argument("--json", action="store_true", help="print all figures as JSON")
     args = parser.parse_args(argv)
-    if args.epochs < 1 or not 1 <= args.batches <= 600:
-        parser.error("--epochs must be at least 1, and --batches 1 to 600")
+    if args.batchsize is not None and not 1 <= args.batchsize <= 60000:
+        parser.error("--batchsize must be 1 to 60000")
+    if args.batches is None:
+        args.batches = 60000 // args.batchsize
+    if args.epochs < 1 or not 1 <= args.batches <= 60000 // args.batchsize:
+        parser.error(f"--epochs must be at least 1, and --batches 1 to {60000 // args.batchsize}")
     names = list(PATHS) if args.paths is None else [n.strip() for n in args.paths.split(",")]
     unknown = [n for n in names if n not in PATHS]
     if unknown:
         parser.error(f"unknown path(s) {', '.join(unknown)}; choose from {', '.join(PATHS)}")
     names += [FLOOR[PATHS[n][0]] for n in names]
+    names += ["mlp-default" if PATHS[n][0] == "mlp" else "default" for n in names if n in OPTIONS]
     args.paths = [n for n in PATHS if n in names]         # in the listed order, floors included
     return args
 
@@ -303,13 +339,13 @@ def version(name: str) -> str | None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        source, x, labels = load(args.data, args.synthetic, BATCHSIZE * args.batches)
+        source, x, labels = load(args.data, args.synthetic, args.batchsize * args.batches)
     except DataError as err:
         named = f"--data {args.data}" if args.data is not None else "$KNETLIKE_DATA"
         print(f"bench.py: error: {named} does not hold MNIST: {err}", file=sys.stderr)
         return 2
     ygold = kl.onehot(labels, MNIST.nclasses)
-    batches = kl.minibatch(np.asfortranarray(x, np.float32), ygold, BATCHSIZE)
+    batches = kl.minibatch(np.asfortranarray(x, np.float32), ygold, args.batchsize)
     w0 = {m: kl.weights(*HIDDEN[m], winit=WINIT, rng=np.random.default_rng(SEED))
           for m in {PATHS[n][0] for n in args.paths}}
     loaded = []
@@ -329,7 +365,7 @@ def main(argv=None) -> int:
                 row["vs_unloaded"] = row["median_s"] / unloaded["median_s"]
     for row in rows + loaded:
         row.pop("epoch", None)
-    report = {"source": source, "batches": len(batches), "epochs": args.epochs, "lr": LR,
+    report = {"source": source, "batches": len(batches), "batchsize": args.batchsize, "epochs": args.epochs, "lr": LR,
               "results": rows, "loaded": loaded, "cpus": os.cpu_count(),
               "versions": {n: version(n) for n in ("numpy", "autograd", "torch", "jax")}}
     if args.json:
