@@ -173,23 +173,23 @@ def check_distributions(ygold) -> None:
 # Training batches already checked against a model's shapes, by the identity of their x and
 # ygold: a list of batches is checked batch by batch in its first epoch, and after that costs
 # a dictionary look-up per step. (Values changed in place after the check are not seen.)
-_checked: dict[tuple[int, int], tuple] = {}
+_checked: dict = {}
 
 
 def check_batch(w, x, ygold) -> None:
     """``check_model(w, x, ygold)``, skipped for a batch that passed it with arrays of ``w``
     of the same shapes and types (each step of every epoch after the first)."""
     try:
-        key, layout = (id(x), id(ygold)), [(wk.shape, wk.dtype) for wk in w]
+        key = (id(x), id(ygold), tuple((wk.shape, wk.dtype) for wk in w))
     except (AttributeError, TypeError):
-        layout = None            # not a list of arrays: check_model says what is wrong
-    seen = _checked.get(key) if layout is not None else None
-    if seen is not None and seen[0]() is x and seen[1]() is ygold and seen[2] == layout:
+        key = None               # not a list of arrays: check_model says what is wrong
+    seen = _checked.get(key) if key is not None else None
+    if seen is not None and seen[0]() is x and seen[1]() is ygold:
         return
     check_model(w, x, ygold)
     forget = lambda ref: _checked.pop(key, None)          # noqa: E731
     try:
-        _checked[key] = (weakref.ref(x, forget), weakref.ref(ygold, forget), layout)
+        _checked[key] = (weakref.ref(x, forget), weakref.ref(ygold, forget))
     except TypeError:            # not arrays (lists, say): checked again next time
         pass
 
