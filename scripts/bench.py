@@ -276,7 +276,8 @@ def with_ratios(rows: list) -> list:
 
 
 def print_table(report: dict) -> None:
-    print(f"knetlike benchmark: {report['source']}, {report['batches']} batches of {report['batchsize']}, "
+    print(f"knetlike benchmark: {report['source']}, {report['batches']} batches of "
+          f"{report['batchsize']}, "
           f"float32, lr {LR}; median of {report['epochs']} epochs per path after a warm-up")
     print(f"{'ratio':>6} {'s/epoch':>8} {'|w - default|':>13}  path")
     for row in report["results"]:
@@ -365,7 +366,8 @@ def main(argv=None) -> int:
                 row["vs_unloaded"] = row["median_s"] / unloaded["median_s"]
     for row in rows + loaded:
         row.pop("epoch", None)
-    report = {"source": source, "batches": len(batches), "batchsize": args.batchsize, "epochs": args.epochs, "lr": LR,
+    report = {"source": source, "batches": len(batches), "batchsize": args.batchsize,
+              "epochs": args.epochs, "lr": LR,
               "results": rows, "loaded": loaded, "cpus": os.cpu_count(),
               "versions": {n: version(n) for n in ("numpy", "autograd", "torch", "jax")}}
     if args.json:

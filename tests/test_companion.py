@@ -21,8 +21,8 @@ def test_the_penalties_are_those_of_the_ws_only(depth, rng):
     w, x, y = model(depth, rng)
     plain = kl.loss(w, x, y)
     Ws = w[0::2]
-    expected = plain + 0.3 * sum(np.abs(W).sum() for W in Ws) + 0.2 * sum((W ** 2).sum()
-                                                                             for W in Ws)
+    expected = (plain + 0.3 * sum(np.abs(W).sum() for W in Ws)
+                + 0.2 * sum((W ** 2).sum() for W in Ws))
     assert kl.loss(w, x, y, l1=0.3, l2=0.2) == pytest.approx(expected, rel=1e-12)
 
 
