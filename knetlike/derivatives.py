@@ -86,8 +86,11 @@ def penalty_grad(W: np.ndarray, l1: float = 0, l2: float = 0) -> np.ndarray:
     """The gradient of ``l1 * sum |W| + l2 * sum W^2`` with respect to W: ``l1 sign(W) + 2 l2 W``.
 
     ``|W|`` has no derivative at 0; ``sign(0) = 0`` takes it as 0 there, Knet's convention.
+    A penalty that is 0 costs nothing.
     """
-    return l1 * np.sign(W) + (2 * l2) * W
+    if not l1:
+        return (2 * l2) * W
+    return l1 * np.sign(W) + (2 * l2) * W if l2 else l1 * np.sign(W)
 
 
 def layer(w: list, i: int, x):
