@@ -35,7 +35,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 
 from .checks import check_labelled, check_model, check_whole, layer_names, nclasses
-from .softmax import predict, softloss
+from .model import predict
+from .softmax import softloss
 from .targets import zeroone
 
 #: Light colours for the regions and strong ones of the same hues for the points.

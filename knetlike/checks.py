@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import os
-import weakref
 
 import numpy as np
 from autograd.tracer import getval
@@ -21,12 +20,25 @@ def check_whole(value, name: str, least: int = 1) -> int:
     return int(value)
 
 
-def check_number(value, name: str, least: float = 0.0) -> float:
-    """A finite real number ``>= least`` (not a bool), or a ValueError naming ``name``."""
+def check_number(value, name: str, low: float = 0.0, high: float = math.inf, *,
+                 above: bool = False, below: bool = False) -> float:
+    """``value`` as a float: a finite real number (not a bool) from ``low`` to ``high``, or a
+    ValueError naming ``name``. ``above``/``below`` leave out the end itself (``> low``,
+    ``< high``). The one number check behind every option: lr, winit, l1, l2, dropout."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
-            or not math.isfinite(value) or value < least:
-        raise ValueError(f"{name} must be a finite number >= {least:g}, got {value!r}")
+            or not math.isfinite(value) \
+            or not (value > low if above else value >= low) \
+            or not (value < high if below else value <= high):
+        raise ValueError(f"{name} must be {number_range(low, high, above, below)}, "
+                         f"got {value!r}")
     return float(value)
+
+
+def number_range(low: float, high: float, above: bool = False, below: bool = False) -> str:
+    """How errors say a range: ``a finite number > 0``, ``a number in [0, 1)``."""
+    if high == math.inf:
+        return f"a finite number {'>' if above else '>='} {low:g}"
+    return f"a number in {'(' if above else '['}{low:g}, {high:g}{')' if below else ']'}"
 
 
 def check_rng(rng, name: str = "rng") -> np.random.Generator:
@@ -60,11 +72,9 @@ def check_memory(nbytes: int, what: str) -> None:
                          f"choose smaller sizes")
 
 
-def check_lr(lr) -> None:
+def check_lr(lr) -> float:
     """A learning rate must be a finite number above 0."""
-    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.number)) or not lr > 0 \
-            or not math.isfinite(lr):
-        raise ValueError(f"lr (the learning rate) must be a finite number > 0, got {lr!r}")
+    return check_number(lr, "lr (the learning rate)", above=True)
 
 
 def layer_names(w, k: int) -> str:
@@ -73,13 +83,17 @@ def layer_names(w, k: int) -> str:
     return name if len(w) == 2 else f"{name} of layer {k // 2 + 1}"
 
 
-def check_model(w, x=None, ygold=None) -> None:
+def check_model(w, x=None, ygold=None, layers: int | None = None) -> None:
     """Check that ``w = [W1, b1, ..., WL, bL]`` chains, fits ``x`` (D x N) and ``ygold`` (C x N).
 
     Layer l has W of shape out x in and b of shape out x 1; its ``in`` is the previous
-    layer's ``out`` (D for the first layer). ``[W, b]`` is the lecture's model.
+    layer's ``out`` (D for the first layer). ``[W, b]`` is the lecture's model (``layers=1``
+    insists on it).
     """
     w = getval(w)          # under autograd's tracing, w is a box around the list
+    if layers == 1 and isinstance(w, (list, tuple)) and len(w) > 2:
+        raise ValueError(f"softmax is the lecture's linear model w = [W, b], got {len(w)} "
+                         f"arrays; for a model with hidden layers use loss(w, x, ygold)")
     if not isinstance(w, (list, tuple)) or len(w) < 2 or len(w) % 2:
         got = type(w).__name__ + (f" of length {len(w)}" if isinstance(w, (list, tuple)) else "")
         raise ValueError(f"w must be a list [W, b] (or [W1, b1, ..., WL, bL]: an even number "
@@ -89,7 +103,7 @@ def check_model(w, x=None, ygold=None) -> None:
         if not isinstance(wk, np.ndarray):
             raise ValueError(f"w[{k}] ({layer_names(w, k)}) must be a numpy array, got "
                              f"{type(wk).__name__}; convert it with np.asarray")
-        if not np.issubdtype(wk.dtype, np.floating):
+        if wk.dtype.kind != "f":
             raise ValueError(f"w[{k}] ({layer_names(w, k)}) must hold floats, got dtype "
                              f"{wk.dtype}; SGD cannot take fractional steps in integers: "
                              f"convert it with .astype(np.float32)")
@@ -141,6 +155,9 @@ def check_writable(w) -> None:
 def check_gradient(w, g, gradient) -> None:
     """The list a gradient function returned must have one array per array of ``w``, of the
     same shape: else the update would fail half-way, or broadcast silently."""
+    if isinstance(g, (list, tuple)) and len(g) == len(w) and all(
+            isinstance(gk, np.ndarray) and gk.shape == wk.shape for gk, wk in zip(g, w)):
+        return
     name = getattr(gradient, "__name__", repr(gradient))
     if not isinstance(g, (list, tuple)) or len(g) != len(w):
         got = f"{type(g).__name__}" + (f" of length {len(g)}" if isinstance(g, (list, tuple))
@@ -162,36 +179,21 @@ def nclasses(w) -> int:
 def check_distributions(ygold) -> None:
     """Target columns must be probability vectors: the gradient ``phat - p`` assumes it."""
     ygold = np.asarray(ygold)
-    sums = ygold.sum(axis=0)
-    bad = np.flatnonzero(~(np.abs(sums - 1) <= 1e-3) | np.any(ygold < 0, axis=0))
-    if bad.size:
-        n = bad[0]
-        raise ValueError(f"ygold's columns must be probability vectors (>= 0, summing to 1), but "
-                         f"column {n} sums to {sums[n]:g}; use onehot(labels, C) for labels")
-
-
-# Training batches already checked against a model's shapes, by the identity of their x and
-# ygold: a list of batches is checked batch by batch in its first epoch, and after that costs
-# a dictionary look-up per step. (Values changed in place after the check are not seen.)
-_checked: dict = {}
+    sums = np.ones(len(ygold), ygold.dtype) @ ygold      # column sums, one BLAS call
+    if abs(sums - 1).max() <= 1e-3 and ygold.min() >= 0:      # NaN fails both
+        return
+    negative = np.any(ygold < 0, axis=0)
+    n = np.flatnonzero(~(np.abs(sums - 1) <= 1e-3) | negative)[0]
+    fault = (f"column {n} holds a negative entry, {ygold[:, n].min():g}" if negative[n] else
+             f"column {n} sums to {sums[n]:g}")
+    raise ValueError(f"ygold's columns must be probability vectors (>= 0, summing to 1), but "
+                     f"{fault}; use onehot(labels, C) for labels")
 
 
 def check_batch(w, x, ygold) -> None:
-    """``check_model(w, x, ygold)``, skipped for a batch that passed it with arrays of ``w``
-    of the same shapes and types (each step of every epoch after the first)."""
-    try:
-        key = (id(x), id(ygold), tuple((wk.shape, wk.dtype) for wk in w))
-    except (AttributeError, TypeError):
-        key = None               # not a list of arrays: check_model says what is wrong
-    seen = _checked.get(key) if key is not None else None
-    if seen is not None and seen[0]() is x and seen[1]() is ygold:
-        return
+    """A training batch ``(x, ygold)`` against the model ``w``: shapes, and targets that are
+    probability vectors (``check_model``)."""
     check_model(w, x, ygold)
-    forget = lambda ref: _checked.pop(key, None)          # noqa: E731
-    try:
-        _checked[key] = (weakref.ref(x, forget), weakref.ref(ygold, forget))
-    except TypeError:            # not arrays (lists, say): checked again next time
-        pass
 
 
 def check_finite(x, name: str = "x") -> None:

@@ -77,11 +77,25 @@ class Claim:
     instead: str | None              # why the asked-for directory was not used, if it was not
     fd: int | None
     in_use: bool = False             # True if that was a run in progress (else a finished one)
+    passed: tuple[Path, ...] = ()    # the directories tried before ``path``, in order
+
+    def holds(self) -> bool:
+        """True while ``path`` is still the directory this run claimed: our lock file is in
+        it. False once the directory was removed, or replaced by another (another run's,
+        say): then nothing more may be written there."""
+        if self.fd is None:
+            return False
+        try:
+            return os.path.samestat(os.fstat(self.fd), os.stat(Path(self.path, LOCK_NAME)))
+        except OSError:
+            return False
 
     def release(self) -> None:
-        """Give the directory up: remove the lock file, then unlock it (closing it)."""
+        """Give the directory up: remove the lock file if it is still ours (never another
+        run's, if the directory was replaced meanwhile), then unlock it (closing it)."""
         if self.fd is not None:
-            Path(self.path, LOCK_NAME).unlink(missing_ok=True)
+            if self.holds():
+                Path(self.path, LOCK_NAME).unlink(missing_ok=True)
             os.close(self.fd)
             self.fd = None
 
@@ -112,7 +126,11 @@ def claim_directory(path: str | os.PathLike, overwrite: bool = False,
     base = Path(path)
     if base.exists() and not base.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, "is a file, not a directory", str(base))
+    if base.name in ("", ".", ".."):
+        raise IsADirectoryError(errno.EINVAL, "names no directory of its own (a run needs one "
+                                "it can hold alone, e.g. runs/mnist)", str(path))
     instead, in_use = None, False
+    passed: list[Path] = []
     for k in itertools.count(1):
         candidate = base if k == 1 else base.with_name(f"{base.name}-{k}")
         if candidate.exists() and not candidate.is_dir():
@@ -126,12 +144,13 @@ def claim_directory(path: str | os.PathLike, overwrite: bool = False,
                                      str(candidate))
         elif overwrite:
             _remove_outputs(candidate, outputs)
-            return Claim(candidate, instead, fd, in_use)
+            return Claim(candidate, instead, fd, in_use, tuple(passed))
         elif any(entry.name != LOCK_NAME for entry in candidate.iterdir()):
             reason = "already holds a run"
             _unlock(candidate, fd)
         else:
-            return Claim(candidate, instead, fd, in_use)
+            return Claim(candidate, instead, fd, in_use, tuple(passed))
+        passed.append(candidate)
         if instead is None:
             instead, in_use = f"{candidate} {reason}", fd is None
     raise AssertionError("unreachable")

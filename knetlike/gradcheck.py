@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from autograd import grad
 
-from .checks import check_rng, check_whole
+from .checks import check_rng, check_whole, layer_names
 
 
 @dataclass
@@ -118,3 +118,58 @@ def _central_difference(f: Callable[..., Any], w: Sequence[np.ndarray], k: int,
         wk[idx] += delta
         return float(f([*w[:k], wk, *w[k + 1:]], *args))
     return (shifted(eps) - shifted(-eps)) / (2 * eps)
+
+
+# --- mnist.jl's --gcheck: a verdict on each check, and on a run's ---------------------------
+
+# The largest relative error that passes. In float64 with central differences of step 1e-6,
+# the smallest derivatives (near gradcheck's floor of 1e-8) are compared with the
+# differences' rounding, |loss| * 1e-16 / 1e-6, so a correct gradient can show relative
+# errors of a few 1e-3; so can a relu input within 1e-6 of 0. A wrong gradient (sign,
+# factor, transposition, missing term) is wrong by about 1, at many entries and every epoch.
+GCHECK_TOLERANCE = 1e-2
+
+
+class GradientChecks:
+    """The gradient checks of a run of ``w``: one per epoch, ``nsample`` entries per array."""
+
+    def __init__(self, w: list, nsample: int):
+        self.names = [layer_names(w, k) for k in range(len(w))]
+        self.sizes = [np.size(wi) for wi in w]
+        self.nsample = nsample
+        self.checks: list[tuple[int, GradCheck]] = []
+
+    def add(self, epoch: int, check: GradCheck) -> str:
+        """Keep the check of ``epoch``; its line: ``gcheck:3 worst relative error 2.1e-06 at
+        W of layer 1 [12, 345] (gradient ..., central difference ...): ok`` (or FAILED)."""
+        self.checks.append((epoch, check))
+        name = self.names[check.param]
+        where = f"{name}{' ' if ' ' in name else ''}[{', '.join(map(str, check.index))}]"
+        verdict = "ok" if check.max_relerr <= GCHECK_TOLERANCE else \
+            f"FAILED (> {GCHECK_TOLERANCE:g})"
+        return (f"gcheck:{epoch} worst relative error {check.max_relerr:.2g} at {where} "
+                f"(gradient {check.gradient:.6g}, central difference {check.numeric:.6g}): "
+                f"{verdict}")
+
+    def failures(self) -> list[str]:
+        """The message for a run whose check failed (the run then exits with status 1)."""
+        failed = [str(epoch) for epoch, c in self.checks if c.max_relerr > GCHECK_TOLERANCE]
+        return [f"the gradient check failed after epoch {', '.join(failed)} (worst relative "
+                f"error above {GCHECK_TOLERANCE:g}); see summary.txt"] if failed else []
+
+    def summary(self) -> list[str]:
+        """The summary's lines: how many entries, the worst error over the run, the verdict."""
+        if not self.checks:
+            return []
+        fewer = [f"all {size} of {name}" for name, size in zip(self.names, self.sizes)
+                 if size < self.nsample]          # an array smaller than N: all its entries
+        entries = ", ".join([f"{self.nsample} entries per array", *fewer])
+        epoch, worst = max(self.checks, key=lambda c: c[1].max_relerr)
+        verdict = "passed" if worst.max_relerr <= GCHECK_TOLERANCE else "FAILED"
+        lines = [f"gradient check ({entries}, after each of {len(self.checks)} epochs): "
+                 f"{verdict}, worst relative error {worst.max_relerr:.2g} after epoch {epoch} "
+                 f"(tolerance {GCHECK_TOLERANCE:g})"]
+        if verdict == "FAILED":
+            lines.append("  a relu input within 1e-6 of 0 can make one correct entry look "
+                         "wrong; a wrong gradient fails at many entries and every epoch")
+        return lines

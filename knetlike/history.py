@@ -1,17 +1,20 @@
 """The training history: one record of four numbers per epoch, and its CSV file.
 
 The columns are those of the notes' reference numbers (``reference/``), so a run of ours
-and the lecture's run read and compare the same way.
+and the lecture's run read and compare the same way. ``read_history`` is the one reader of
+a history file that the scripts use (compare.py, overfitting.py): bounded, and checked.
 """
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import math
 import os
+import stat
 from dataclasses import asdict, astuple, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .files import atomic_write
 
@@ -94,3 +97,100 @@ def load_history(path: str | os.PathLike) -> list[Epoch]:
     A malformed row is a ``ValueError`` that names ``path``, the line and the column.
     """
     return parse_history(Path(path).read_text(), source=str(path))
+
+
+# --- the one reader of a history file ------------------------------------------------------
+
+# A history of 100 epochs takes 7 kB: a file larger than this is none, and is not read.
+MAX_BYTES = 10_000_000
+# Values beyond this are drawn as gaps: a figure's axes cannot span them (their margins
+# overflow), and no loss or error of a run that went on training comes near them.
+DRAWABLE = 1e300
+
+
+class Read(NamedTuple):
+    """A history file as ``read_history`` found it."""
+
+    history: list[Epoch]      # as written, NaN and inf included
+    warnings: list[str]       # what a reader should be told: values that cannot be drawn
+
+
+def read_history(path: str | os.PathLike) -> Read:
+    """Read and check the history file at ``path``, in bounded time and memory.
+
+    Only a regular file of at most ``MAX_BYTES`` is read (a fifo would block, ``/dev/zero``
+    never ends): it is opened without waiting and checked before a byte is read. Then the
+    checks that every history written by a run passes (``check_history``). Any fault is a
+    ``ValueError`` (an ``OSError`` if the file cannot be opened) whose message names the
+    file, the line or row, and what a history holds. Values that are not finite are kept
+    and named in ``warnings``: ``drawable`` turns them into gaps.
+    """
+    source = str(path)
+    text = read_bounded(path, MAX_BYTES, what="a training history")
+    history = parse_history(text, source)
+    return Read(history, check_history(history, source))
+
+
+def read_bounded(path: str | os.PathLike, limit: int, what: str) -> str:
+    """The UTF-8 text of the regular file ``path``, refused (ValueError naming the file) if
+    it is not a regular file, holds more than ``limit`` bytes, or is not text."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))   # a fifo: no wait
+    except OSError as err:
+        if err.errno == errno.ENXIO:      # a fifo with no writer, opened without waiting
+            raise ValueError(f"{path}: not a regular file but a fifo; not {what}") from None
+        raise
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise ValueError(f"{path}: not a regular file but {file_kind(mode)}; not {what}")
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{path}: more than {limit} bytes, too large for {what}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not {what} (not even text)") from None
+
+
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular one is: ``a fifo``, ``a character device``, ..."""
+    kinds = [(stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a fifo"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISSOCK, "a socket")]
+    return next((name for test, name in kinds if test(mode)), "not a file")
+
+
+def check_history(history: list[Epoch], source: str) -> list[str]:
+    """Refuse (a ValueError naming ``source`` and the row) what no run writes: an epoch
+    below 0 or not after the one before (epoch 0 is the initial weights), an error outside
+    [0, 1], a negative loss. Return the warnings: values that cannot be drawn (NaN, a loss
+    that is infinite or beyond ``DRAWABLE``), and a history without epochs."""
+    warnings, previous = [], -1
+    for row, e in enumerate(history, start=1):
+        where = f"{source}, row {row}"
+        if e.epoch < 0 or e.epoch <= previous:
+            after = f" after epoch {previous}" if previous >= 0 else ""
+            raise ValueError(f"{where}: epoch {e.epoch}{after}; a history's epochs are whole "
+                             f"numbers from 0 up, each once, in order")
+        previous = e.epoch
+        for column in COLUMNS[1:]:
+            value, loss = getattr(e, column), column.endswith("nll")
+            if math.isnan(value) or (loss and value > DRAWABLE):      # a diverged run's
+                warnings.append(f"{where}, {column}: {value} cannot be drawn; left out of "
+                                f"the figure")
+            elif not 0 <= value <= (math.inf if loss else 1):
+                what = "a loss is >= 0" if loss else "an error is a fraction in [0, 1]"
+                raise ValueError(f"{where}, {column}: {value}, but {what}")
+    if not history:
+        warnings.append(f"{source} has no epochs yet; it has a legend entry only")
+    return warnings
+
+
+def drawable(history: list[Epoch]) -> list[Epoch]:
+    """The history with every value that cannot be drawn (see ``check_history``) as NaN: a
+    gap in its curve."""
+    def shown(value: float) -> float:
+        return value if math.isfinite(value) and abs(value) <= DRAWABLE else math.nan
+    return [Epoch(e.epoch, *(shown(v) for v in astuple(e)[1:])) for e in history]

@@ -51,6 +51,11 @@ class Interrupted(KeyboardInterrupt):
         return "Ctrl-C" if self.signum == signal.SIGINT else signal.Signals(self.signum).name
 
 
+def stop_name(err: BaseException) -> str:
+    """``Ctrl-C``, ``SIGTERM`` or ``SIGHUP``: what a ``KeyboardInterrupt`` stopped."""
+    return str(err) if isinstance(err, Interrupted) else "Ctrl-C"
+
+
 def _raise(signum, frame):
     raise Interrupted(signum)
 
@@ -123,6 +128,14 @@ def stop_signals_noted(note: Callable[[int], None]) -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def ignore_stop_signals() -> None:
+    """Ignore the stop signals from now on: for a program whose work is done and which only
+    exits, so that a late Ctrl-C or SIGTERM cannot turn a clean exit into a killed one."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
 
 
 class Terminated(BaseException):

@@ -11,7 +11,7 @@ of the last epoch in the history.
 from __future__ import annotations
 
 import math
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
@@ -59,59 +59,60 @@ def measure(w: list, trn: tuple, tst: tuple) -> tuple[float, float, float, float
 
 
 class Measuring:
-    """The record of ``fit``'s epochs: ``trained(epoch, batches, measure)`` after each one.
+    """The record of ``fit``'s epochs: the initial weights as epoch 0, then
+    ``trained(epoch, batches, measure)`` after each epoch.
 
-    Holds the weights of the last epoch in the history (to go back to), the epoch being
-    measured in the background, and a trained epoch not measured yet (``measure=False``).
+    Two things are held: the weights of the last epoch in the history (``kept``, to go back
+    to), and the epoch trained last but not yet in the history (``pending``: being measured
+    in the background, or, with ``measure=False``, waiting to be).
     """
 
     def __init__(self, w: list, trn: tuple, tst: tuple, history: list,
-                 report: Callable[[Epoch], None] | None, lr: float):
-        self.w, self.trn, self.tst, self.history, self.report, self.lr = \
-            w, trn, tst, history, report, lr
-        self.kept = copy(w)                    # the weights of the last epoch in history
-        self.pending: tuple | None = None      # (epoch, weights, batches, Future)
-        self.unmeasured: tuple | None = None   # (epoch, weights, batches)
+                 report: Callable[[Epoch], None] | None, cause: Callable[[], str]):
+        self.w, self.trn, self.tst, self.history, self.report, self.cause = \
+            w, trn, tst, history, report, cause
+        self.kept = copy(w)                      # the weights of the last epoch in history
+        self.pending: list | None = None         # [epoch, weights, batches, Future or None]
 
     def __enter__(self) -> Measuring:
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="measure")
-        self.start: Future = self.thread.submit(evaluate, self.kept, *self.trn)  # where it began
+        if not self.history:                     # mnist.jl's report(0): the initial weights
+            self.pending = [0, self.kept, [], None]
+            self.submit()
         return self
 
     def trained(self, epoch: int, batches, measure: bool) -> None:
-        """Take a trained epoch: measure it in the background (after recording the one
-        measured before it), or keep it to measure later; a non-finite one is measured now."""
+        """Take a trained epoch: record the one measured before it, then measure this one
+        in the background, or hold it to measure later. Weights that are no longer finite
+        are measured at once (after the epoch held before them), to stop the run."""
         weights = copy(self.w)
-        if self.pending is not None:
-            self.record()
         finite = all(np.isfinite(wi).all() for wi in weights)
-        if not finite and self.unmeasured is not None:    # keep the last sound epoch first
-            self.submit()
+        if self.pending is not None and (self.pending[3] is not None or not finite):
             self.record()
-        self.unmeasured = (epoch, weights, batches)
+        self.pending = [epoch, weights, batches, None]
         if measure or not finite:
             self.submit()
-            if not finite:                     # diverged: no use training on; record says so
-                self.record()
+        if not finite:
+            self.record()
 
     def submit(self) -> None:
-        """Start measuring the unmeasured epoch in the background."""
-        assert self.unmeasured is not None
-        epoch, weights, batches = self.unmeasured
-        self.pending = (epoch, weights, batches,
-                        self.thread.submit(measure, weights, self.trn, self.tst))
-        self.unmeasured = None
+        """Start measuring the pending epoch in the background."""
+        assert self.pending is not None
+        self.pending[3] = self.thread.submit(measure, self.pending[1], self.trn, self.tst)
 
     def record(self) -> None:
-        """Wait for the epoch being measured, then append it to the history, keep its weights
-        and report it; ``Diverged`` if its loss is not finite or has blown up."""
+        """Wait for the pending epoch's numbers (measuring it now if it was held), then append
+        it to the history, keep its weights and report it; ``Diverged`` if its loss is not
+        finite or has blown up."""
         assert self.pending is not None
+        if self.pending[3] is None:
+            self.submit()
         epoch, weights, batches, measurement = self.pending
         result = Epoch(epoch, *measurement.result())   # a stop here leaves it pending
         self.pending = None
         fault = self.divergence(result)
         if fault:
-            raise diverged(epoch, fault, batches, self.lr, self.last_epoch())
+            raise diverged(epoch, fault, batches, self.cause(), self.last_epoch())
         self.history.append(result)
         self.kept = weights                    # before report: history and kept agree
         if self.report is not None:
@@ -121,60 +122,58 @@ class Measuring:
         """Why this epoch's numbers are those of a diverged run, or None."""
         if not result.finite():
             return f"the loss is not finite ({result})"
-        began = max(self.start.result()[0], math.log(nclasses(self.w)))
+        began = max(self.history[0].train_nll if self.history else result.train_nll,
+                    math.log(nclasses(self.w)))
         if result.train_nll > BLOWUP * began:
             return (f"the training loss rose to {result.train_nll:.4g}, over {BLOWUP} times "
                     f"where the run began ({began:.4g}) ({result})")
         return None
 
-    def last_epoch(self) -> int:
-        """The epoch of the kept weights: the last in the history (0 before any)."""
-        return self.history[-1].epoch if self.history else 0
+    def last_epoch(self) -> int | None:
+        """The epoch of the kept weights: the last in the history (None before any)."""
+        return self.history[-1].epoch if self.history else None
 
     def __exit__(self, kind, error, traceback) -> None:
-        """Record the last epoch: normally the one being measured. After an interruption or
-        a divergence (also one found here), the epoch trained last is measured if it was
-        not, kept if it is sound, and ``w`` is set back to the last epoch in the history."""
+        """Record the last epoch. After an interruption or a divergence (also one found
+        here), ``stop``: the epoch trained last is kept if it is sound, and ``w`` is set back
+        to the last epoch in the history."""
+        finished = False
         try:
-            if kind is None:
-                try:
-                    if self.pending is not None:
-                        self.record()
-                    return
-                except BaseException:
-                    self.stop()
-                    raise
-            self.stop()
+            if kind is None and self.pending is not None:
+                self.record()
+            finished = kind is None
         finally:
+            if not finished:
+                self.stop()
             self.thread.shutdown(wait=True, cancel_futures=True)
 
     def stop(self) -> None:
         """The wrap-up of a stopped loop; further stop signals wait for it."""
         with stop_signals_noted(lambda signum: None):
-            if self.pending is None and self.unmeasured is not None:
-                self.submit()
-            try:
-                if self.pending is not None:
+            if self.pending is not None:
+                try:
                     self.record()
-            except Diverged:
-                pass                           # that epoch is not kept: the stop stands
-            finally:
-                for wi, kept in zip(self.w, self.kept):
-                    wi[...] = kept
+                except (Diverged, ValueError):
+                    pass                       # that epoch is not kept: the stop stands
+            for wi, kept in zip(self.w, self.kept):
+                wi[...] = kept
 
 
 def copy(w: list) -> list:
     return [wi.copy() for wi in w]
 
 
-def diverged(epoch: int, fault: str, batches, lr: float, kept: int) -> Exception:
+def diverged(epoch: int, fault: str, batches, cause: str, kept: int | None) -> Exception:
     """The error for a diverged epoch: the data's fault if its batches hold a NaN or inf
-    (a ValueError that names the first such batch), else the learning rate's (``Diverged``)."""
+    (a ValueError that names the first such batch), else ``Diverged``, naming the likely
+    cause (the initial weights at epoch 0, else what ``cause`` says)."""
     for k, batch in enumerate(batches):
         for name, array in zip(("x", "ygold"), batch):
             try:
                 check_finite(array, f"training batch {k}'s {name}")
             except ValueError as err:
                 return err
-    return Diverged(f"epoch {epoch}: {fault}; lr = {lr} is too large for this model. w keeps "
-                    f"the weights of epoch {kept}; try a smaller lr")
+    if epoch == 0:
+        return Diverged(f"epoch 0 (the initial weights): {fault}; the initial weights are too "
+                        f"large for this model: try a smaller winit")
+    return Diverged(f"epoch {epoch}: {fault}; {cause}. w keeps the weights of epoch {kept}")

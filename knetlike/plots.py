@@ -22,6 +22,7 @@ from .train import Epoch
 OURS = {"train": "#1f3a93", "test": "#3fa7d6"}     # dark and light blue, as in the notes
 NOTES = {"train": "#c9c9c9", "test": "#f2c79b"}    # light grey and light orange bands
 REFERENCES = [NOTES, {"train": "#b5d8b0", "test": "#e3b5d6"}]  # then light green and pink
+MARKED = 20                                        # up to this many epochs get markers
 RUNS = ["#1f3a93", "#d1495b", "#2a9d8f", "#e9a03b", "#6a4c93", "#3fa7d6", "#8c564b", "#555555"]
 
 
@@ -45,12 +46,20 @@ def curves(runs: Histories, reference: Histories | None = None,
     where a run agrees with a reference, its line runs down the middle of the band; where
     they differ, the two separate. One run keeps the notes' colours (dark blue train, light
     blue test); several get a colour each.
+
+    Epoch 0 (the initial weights: an NLL near log C, an error near 1 - 1/C) is drawn but
+    left out of the y scale, which fits the trained epochs as the notes' figure does; the
+    x label then says how far above it starts. A run of few epochs (up to ``MARKED``
+    measurements) marks each one, so that a quick look of two epochs is two visible points.
     """
     runs = _labelled(runs, "")
     references = _labelled(reference, "notes") if reference is not None else {}
     fig = Figure(figsize=(11, 4.4))
     axes = fig.subplots(1, 2)
     last = max([e.epoch for history in runs.values() for e in history] + [1])
+    # The notes' legend sits inside each panel; with more curves, or a reference's long
+    # label ("next lecture: 784-100-10, for information"), it would cover some, so it goes below.
+    inside = len(runs) + len(references) <= 2 and all(len(label) <= 12 for label in references)
     for ax, metric, name in [(axes[0], "nll", "negative log likelihood"),
                              (axes[1], "error", "misclassification error")]:
         for k, (label, ref) in enumerate(references.items()):
@@ -66,24 +75,44 @@ def curves(runs: Histories, reference: Histories | None = None,
                 ax.plot([e.epoch for e in history],
                         [getattr(e, f"{split}_{metric}") for e in history],
                         style, color=colour, lw=1.4 if style == "-" else 1.8,
-                        marker="o" if len(history) == 1 else None,
+                        marker="o" if len(history) <= MARKED else None, markersize=4,
                         label=f"{split} ({label})" if label else split)
         ax.set_title(name)
-        ax.set_xlabel("epochs")
+        ax.set_xlabel("epochs" + _scale_without_epoch_0(ax, metric, runs, references, last))
         ax.set_xlim(0, last)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
-        if len(runs) + len(references) <= 2:
+        if inside:
             ax.legend(frameon=False)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    if len(runs) + len(references) > 2:    # one legend below both panels: train | test
+    if not inside:                         # one legend below both panels: train | test
         handles, labels = axes[0].get_legend_handles_labels()
         order = [*range(0, len(handles), 2), *range(1, len(handles), 2)]
         fig.legend([handles[i] for i in order], [labels[i] for i in order], ncol=2,
                    loc="upper center", bbox_to_anchor=(0.5, 0.0), frameon=False)
     return fig
+
+
+def _scale_without_epoch_0(ax, metric: str, runs: Mapping, references: Mapping,
+                           last: int) -> str:
+    """Fit the y scale of ``ax`` to the epochs from 1 to ``last`` when epoch 0 lies far
+    outside it (as the initial weights' loss does); what to add to the x label then."""
+    values = {epoch_0: [v for history in [*runs.values(), *references.values()]
+                        for e in history if (e.epoch == 0) == epoch_0 and e.epoch <= last
+                        for v in (getattr(e, f"train_{metric}"), getattr(e, f"test_{metric}"))
+                        if math.isfinite(v)]
+              for epoch_0 in (True, False)}
+    if not values[True] or not values[False]:
+        return ""
+    low, high = min(values[False]), max(values[False])
+    pad = 0.05 * (high - low) or 0.05 * abs(high) or 0.05
+    if low - pad <= min(values[True]) and max(values[True]) <= high + pad:
+        return ""
+    ax.set_ylim(low - pad, high + pad)
+    start = max(values[True], key=lambda v: abs(v - (low + high) / 2))
+    return f" (epoch 0, the initial weights, is off the scale: {start:.2f})"
 
 
 def _labelled(histories: Histories, label: str) -> dict[str, Sequence[Epoch]]:

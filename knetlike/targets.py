@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .checks import check_finite, check_labelled, check_labels, check_whole
-from .softmax import predict
+from .model import predict
 
 
 def onehot(labels, nclasses: int, dtype=np.float32) -> np.ndarray:

@@ -11,9 +11,10 @@ In Julia (from the notes)::
 """
 from __future__ import annotations
 
+import inspect
 import sys
 import warnings
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 from autograd.core import make_vjp
@@ -22,11 +23,10 @@ from tqdm import tqdm
 from .checks import (check_batch, check_finite, check_gradient, check_labelled, check_lr,
                      check_model, check_number, check_rng, check_whole, check_writable,
                      layer_names)
-from .derivatives import loss_primitive
 from .history import Epoch
 from .machinery import one_blas_thread, stop_signals_between_steps
 from .measuring import Diverged, Measuring, evaluate
-from .softmax import dropout_rates
+from .model import dropout_rates, loss
 
 __all__ = ["train", "train_gradient", "fit", "evaluate", "Diverged"]
 
@@ -37,40 +37,27 @@ def train(w: list, data: Iterable, lr: float = 0.1, gradient: Callable | None = 
 
     ``data`` is a list of ``(x, ygold)`` batches (see ``minibatch``); ``gradient(w, x, ygold,
     **options)`` returns the list of gradients, one per array of ``w``, and defaults to
-    ``train_gradient``. Any other gradient with that signature works: ``softmax_gradient``
-    (autograd through the plain formula) or ``analytic_gradient`` (the hand derivation).
-    ``options`` are the companion notebook's: ``l1``, ``l2`` (penalties of the W's), ``pdrop``
-    (dropout) and ``rng`` (a seed or Generator for the dropout masks). Returns ``w``.
+    ``train_gradient``, autograd's reverse mode of ``loss``. Any other gradient with that
+    signature works: ``softmax_gradient`` (autograd through the notes' formula) or
+    ``analytic_gradient`` (the hand derivation). ``options`` are the companion notebook's:
+    ``l1``, ``l2`` (penalties of the W's), ``pdrop`` (dropout) and ``rng`` (a seed or
+    Generator for the dropout masks). Everything is checked before the first step: the
+    options, and every batch of a list. Returns ``w``.
     """
     check_lr(lr)
-    if not isinstance(w, list):
-        raise ValueError(f"w must be a list (train updates its arrays in place), got "
-                         f"{type(w).__name__}; pass list(w)")
-    check_model(w)
-    check_writable(w)
-    options = training_options(**options)
+    check_trainable(w)
+    gradient, options = training_gradient(gradient, **options)
     with one_blas_thread(), stop_signals_between_steps() as stop_if_asked:
-        for x, ygold in checked(w, data):
-            sgd_step(w, x, ygold, lr, gradient, options)
+        for x, ygold in checked(w, data, each=gradient is not train_gradient):
+            g = gradient(w, x, ygold, **options)
+            check_gradient(w, g, gradient)          # before any change: g must fit w
+            sgd_step(w, g, lr)
             stop_if_asked()
     return w
 
 
-def sgd_step(w: list, x, ygold, lr: float, gradient: Callable | None, options: dict) -> None:
-    """The notes' step, ``g = gradient(w, x, ygold); w[i] -= lr * g[i]``, in place.
-
-    The default gradient is asked for ``lr`` times the gradient (its backward pass starts
-    from ``dJ/dJ = lr``), so the update is one pass over each array with no temporary
-    (measured: 5 us of a 100 us softmax step).
-    """
-    if gradient is None:
-        for wi, gi in zip(w, backward(w, x, ygold, lr, **options)):
-            wi -= gi
-        return
-    g = gradient(w, x, ygold, **options)
-    if not isinstance(g, (list, tuple)) or len(g) != len(w) \
-            or any(getattr(gi, "shape", None) != wi.shape for gi, wi in zip(g, w)):
-        check_gradient(w, g, gradient)          # names what is wrong, before any change
+def sgd_step(w: list, g: list, lr: float) -> None:
+    """The notes' update, in place: ``w[i] -= lr * g[i]`` for each array of ``w``."""
     for i in range(len(w)):
         w[i] -= lr * g[i]
 
@@ -78,53 +65,84 @@ def sgd_step(w: list, x, ygold, lr: float, gradient: Callable | None, options: d
 def train_gradient(w: list, x, ygold, l1: float = 0, l2: float = 0, pdrop=0,
                    rng=None) -> list:
     """The default training gradient ``[dW1, db1, ...]`` of ``loss(w, x, ygold, l1, l2, pdrop,
-    rng)``, by autograd's reverse mode on ``loss`` built from primitives whose backward passes
-    are the notes' derivations (see derivatives.py). Same numbers as ``grad(loss)`` (and for
-    ``[W, b]``, ``grad(softmax)``) at a fraction of the cost."""
-    check_batch(w, x, ygold)
-    return backward(w, x, ygold, 1.0, **training_options(l1, l2, pdrop, rng))
-
-
-def backward(w: list, x, ygold, scale: float, l1: float = 0, l2: float = 0, pdrop=0,
-             rng=None) -> list:
-    """``scale`` times the gradient of ``loss_primitive`` at ``w``: record the forward pass
-    (autograd's core ``make_vjp``), then run the backward pass from ``dJ/dJ = scale``.
-
-    ``grad`` would also wrap the function for each call, check that J is a scalar and build a
-    1 of its type, which training does not need.
+    rng)``: autograd's reverse mode of ``loss`` itself, whose primitives' backward passes are
+    the notes' derivations (see model.py). ``grad(loss)`` gives the same numbers.
     """
-    p_input, p_hidden = dropout_rates(pdrop)
-    vjp, _ = make_vjp(lambda w: loss_primitive(w, x, ygold, l1, l2, p_input, p_hidden, rng), w)
-    return vjp(scale)
+    # autograd's make_vjp (record the forward pass, then run it backward from dJ/dJ = 1)
+    # rather than grad, which also wraps loss anew and checks J on every call: 24 us a step.
+    vjp, J = make_vjp(lambda w: loss(w, x, ygold, l1, l2, pdrop, rng), w)
+    return vjp(np.ones((), np.result_type(J)))
 
 
-def training_options(l1: float = 0, l2: float = 0, pdrop=0, rng=None) -> dict:
-    """The options checked, with only those that do something: a penalty that is not 0, and
-    dropout with its generator (a seed becomes a Generator here, once, so that the masks of
-    successive steps differ)."""
-    options: dict = {}
-    if check_number(l1, "l1"):
-        options["l1"] = l1
-    if check_number(l2, "l2"):
-        options["l2"] = l2
-    if any(dropout_rates(pdrop)):
-        options.update(pdrop=pdrop, rng=check_rng(rng))
-    return options
+#: The companion notebook's options that ``train`` and ``fit`` pass on to the gradient.
+OPTIONS = ("l1", "l2", "pdrop", "rng")
 
 
-def checked(w: list, data: Iterable) -> Iterator:
-    """The batches of ``data``, each checked against ``w`` before its step (a batch seen
-    before costs a look-up: see ``check_batch``); a ValueError if there is none."""
-    batches = iter(data)
-    first = next(batches, None)
-    if first is None:
-        raise ValueError("train: data has no batches; build them with minibatch(x, y, batchsize)")
-    check_batch(w, *first)
-    check_dtypes(w, first[0])
-    yield first
-    for x, ygold in batches:
-        check_batch(w, x, ygold)
+def training_gradient(gradient: Callable | None, **options) -> tuple[Callable, dict]:
+    """The gradient to train with (``train_gradient`` for None) and the options it is given,
+    checked once: a known name, a value in range, taken by ``gradient``. Only options that
+    do something are passed on (a penalty that is not 0; dropout with its generator: a seed
+    becomes a Generator here, once, so that the masks of successive steps differ)."""
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise ValueError(f"unknown option {unknown[0]!r}; train and fit take "
+                         f"{', '.join(OPTIONS)}")
+    l1, l2 = check_number(options.get("l1", 0), "l1"), check_number(options.get("l2", 0), "l2")
+    used: dict = {name: value for name, value in (("l1", l1), ("l2", l2)) if value}
+    if any(dropout_rates(options.get("pdrop", 0))):
+        used.update(pdrop=options["pdrop"], rng=check_rng(options.get("rng")))
+    elif "rng" in options:
+        check_rng(options["rng"])
+    gradient = train_gradient if gradient is None else gradient
+    try:
+        inspect.signature(gradient).bind(None, None, None, **used)
+    except TypeError:
+        name = getattr(gradient, "__name__", repr(gradient))
+        refused = next(key for key in used if not takes(gradient, key))
+        raise ValueError(f"{refused} was given, but the gradient function {name} does not take "
+                         f"it; leave it out or pass a gradient that does (the default does)"
+                         ) from None
+    except ValueError:              # a builtin or a callable without a signature: trust it
+        pass
+    return gradient, used
+
+
+def takes(function: Callable, option: str) -> bool:
+    """Whether ``function(w, x, ygold, option=...)`` binds."""
+    try:
+        inspect.signature(function).bind(None, None, None, **{option: None})
+        return True
+    except TypeError:
+        return False
+
+
+def check_trainable(w) -> None:
+    """``w`` must be a list of writable arrays that form a model: ``train`` updates them in
+    place, and one that is not would leave the model half-stepped."""
+    if not isinstance(w, list):
+        raise ValueError(f"w must be a list (train updates its arrays in place), got "
+                         f"{type(w).__name__}; pass list(w)")
+    check_model(w)
+    check_writable(w)
+
+
+def checked(w: list, data: Iterable, each: bool) -> Iterator:
+    """The batches of ``data``: a list (or any sequence) checked whole before the first
+    step; any other iterable batch by batch, unless the gradient is the default, whose
+    ``loss`` checks its batch itself. A ValueError if there is none."""
+    whole = isinstance(data, Sequence)
+    if whole:
+        check_batches(w, data)
+    count = 0
+    for x, ygold in data:
+        if not whole and each:
+            check_batch(w, x, ygold)
+        if count == 0:
+            check_dtypes(w, x)
+        count += 1
         yield x, ygold
+    if count == 0:
+        raise ValueError("train: data has no batches; build them with minibatch(x, y, batchsize)")
 
 
 def check_dtypes(w: list, x) -> None:
@@ -141,62 +159,79 @@ def check_dtypes(w: list, x) -> None:
 def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epochs: int,
         lr: float, gradient: Callable | None = None, history: list | None = None,
         report: Callable[[Epoch], None] | None = print, progress: bool | None = None,
-        measure_every: int | None = 1, after_epoch: Callable[[int, list], None] | None = None,
+        fast: bool = False, after_epoch: Callable[[int, list], None] | None = None,
         **options) -> list:
-    """The epoch loop: ``train`` over ``dtrn``, then measure NLL and error on ``trn`` and ``tst``.
+    """The epoch loop of mnist.jl: ``report(0)``, then for each epoch ``train`` over ``dtrn``
+    and ``report(epoch)``, where a report measures NLL and error on ``trn`` and ``tst``.
 
     ``dtrn`` is the list of batches, or a function of the epoch number that returns that
     epoch's batches (a fresh shuffle, say). ``trn`` and ``tst`` are ``(x, labels)`` pairs of
-    the full sets. After each epoch one ``Epoch`` record is appended to ``history`` (pass
-    your own list to keep it whatever happens) and handed to ``report``; a progress bar
-    over the steps shows on stderr when it is a terminal (``progress=None``). ``options``
-    (``l1``, ``l2``, ``pdrop``, ``rng``) go to ``train``; what is measured is always the plain
-    NLL and error, with no penalty and no dropout.
-
-    ``measure_every=k`` measures only after every k-th epoch and after the last; ``None``
-    after the last only (mnist.jl's ``--fast``). ``after_epoch(epoch, w)``, if given, is
-    called after each epoch's training with that epoch's weights (a gradient check, say;
-    it must not change ``w``).
+    the full sets. Each measurement is one ``Epoch`` record, appended to ``history`` (pass
+    your own list to keep it whatever happens) and handed to ``report``; an empty history
+    starts with the initial weights as epoch 0, a longer one goes on from its last epoch.
+    ``fast`` (mnist.jl's ``--fast``) measures the last epoch only. What is measured is
+    always the plain NLL and error; ``options`` (``l1``, ``l2``, ``pdrop``, ``rng``) change
+    only the training. A progress bar over the steps shows on stderr when it is a terminal
+    (``progress=None``). ``after_epoch(epoch, w)``, if given, is called after each epoch's
+    training with that epoch's weights (a gradient check, say; it must not change ``w``).
 
     A loss that is not finite, or that rises far above where the run began, raises
     ``Diverged``. On it and on any interruption, ``w`` is set back to the weights of the last
     epoch in ``history`` (measured then if it was not), so the two agree. Returns ``history``.
     """
     history = [] if history is None else history
-    check_fit(w, dtrn, trn, tst, epochs, lr, measure_every)
-    options = training_options(**options)
+    check_fit(w, dtrn, trn, tst, epochs, lr)
+    gradient, options = training_gradient(gradient, **options)
     first = history[-1].epoch + 1 if history else 1
-    last = first + epochs - 1
     quiet = not sys.stderr.isatty() if progress is None else not progress
-    with one_blas_thread(), Measuring(w, trn, tst, history, report, lr) as measuring:
-        for epoch in range(first, last + 1):
+    cause = lambda: likely_cause(lr, options)           # noqa: E731
+    with one_blas_thread(), Measuring(w, trn, tst, history, report, cause) as measuring:
+        for epoch in range(first, first + epochs):
             batches = dtrn(epoch) if callable(dtrn) else dtrn
+            if callable(dtrn):
+                check_batches(w, batches)               # train gets an iterator: see checked
             steps = tqdm(batches, desc=f"epoch {epoch}", unit="step", leave=False, disable=quiet)
             with np.errstate(over="ignore", invalid="ignore"):   # divergence is checked
                 train(w, steps, lr, gradient, **options)
             with stop_signals_between_steps():          # a stop waits for the bookkeeping
                 if after_epoch is not None:
                     after_epoch(epoch, w)
-                measure = epoch == last or (measure_every is not None
-                                            and epoch % measure_every == 0)
-                measuring.trained(epoch, batches, measure)
+                measuring.trained(epoch, batches, measure=not fast or epoch == first + epochs - 1)
     return history
 
 
-def check_fit(w: list, dtrn, trn: tuple, tst: tuple, epochs: int, lr: float,
-              measure_every: int | None) -> None:
+def likely_cause(lr: float, options: dict) -> str:
+    """What a diverged run should change: the L2 penalty when it alone overshoots (each step
+    multiplies W by ``1 - 2 lr l2``, beyond -1 once ``lr l2 > 1``), else the learning rate."""
+    l1, l2 = options.get("l1", 0), options.get("l2", 0)
+    if lr * l2 > 1:
+        return (f"lr * l2 = {lr * l2:g} is above 1, so the L2 penalty alone overshoots at "
+                f"every step (W -= 2 lr l2 W); try a smaller l2 or lr")
+    penalties = " and ".join(f"{name} = {value:g}" for name, value in (("l1", l1), ("l2", l2))
+                             if value)
+    return (f"lr = {lr} is too large for this model{' with ' + penalties if penalties else ''}"
+            f"; try a smaller lr")
+
+
+def check_batches(w: list, batches: Iterable) -> None:
+    """Every batch of a list, checked against ``w`` (``check_batch``)."""
+    for batch in batches:
+        check_batch(w, *batch)
+
+
+def check_fit(w: list, dtrn, trn: tuple, tst: tuple, epochs: int, lr: float) -> None:
     """Everything ``fit`` needs, checked before the first step changes ``w``."""
     if not callable(dtrn) and iter(dtrn) is dtrn:
         raise ValueError("dtrn must be a list of batches or a function of the epoch returning "
                          "one; an iterator would be used up after the first epoch")
     check_whole(epochs, "epochs", 0)
     check_lr(lr)
-    if measure_every is not None:
-        check_whole(measure_every, "measure_every")
+    check_trainable(w)
+    if not callable(dtrn):
+        check_batches(w, dtrn)
     for name, (x, labels) in (("trn", trn), ("tst", tst)):
         check_labelled(w, x, labels)
         check_finite(x, f"{name}'s x")
-    check_writable(w)
     for k, wk in enumerate(w):
         if not np.isfinite(wk).all():
             raise ValueError(f"w[{k}] ({layer_names(w, k)}) holds non-finite values (NaN or "

@@ -18,12 +18,15 @@ weights and differ only by the relu. Prints one line per panel and writes two fi
   multilinear model's borders are the exact lines of its ``collapse``
   (``W = W2 W1``, ``b = W2 b1 + b2``); the mlp's are curves.
 
-    python scripts/boundaries.py --out docs/figures
+It is one run (``knetlike.run.Run``): it claims --out (default runs/boundaries; if that
+holds a run, runs/boundaries-2, ...) and writes settings.json, the figures and summary.txt
+there. ``--docs`` also writes the two figures into docs/figures, the committed copies:
+
+    python scripts/boundaries.py --docs
 """
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -35,9 +38,9 @@ try:                                   # Ctrl-C while the modules load: a line, 
     from knetlike.boundaries import (blobs, collapse, linear_stack, linear_stack_gradient,
                                      plot_boundaries, rings, xor)
     from knetlike.checks import check_memory
+    from knetlike.options import check_out, positive, training_nbytes, whole
     from knetlike.plots import save
-    from knetlike.run import (check_out, positive, reasons, run_script, say, training_nbytes,
-                              whole, write_files)
+    from knetlike.run import Run, reasons, run_script, show, write_files
 except KeyboardInterrupt:
     sys.exit("boundaries.py: interrupted by Ctrl-C while starting; nothing was written")
 
@@ -53,6 +56,10 @@ DATA = {"three blobs": blobs, "XOR quadrants": xor, "two rings": rings}
 PANELS = [("three blobs", "softmax")] + [(data, model) for data in ("XOR quadrants", "two rings")
                                          for model in MODELS]
 GRID = 400                             # the regions are drawn on GRID x GRID points
+FIGURES = ("boundaries.png", "boundaries_mlp.png")
+OUTPUTS = ("settings.json", *FIGURES, "summary.txt")
+# The committed copies that --docs writes, in the repository this script belongs to.
+DOCS_FIGURES = Path(__file__).resolve().parents[1] / "docs" / "figures"
 
 
 def trained(model: str, x: np.ndarray, labels: np.ndarray, hidden: list[int], epochs: int,
@@ -124,57 +131,60 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     check_options(parser, args)                            # nothing is written before
-    try:
+    settings = {"script": "boundaries.py", **{key: value for key, value in vars(args).items()
+                                              if key not in ("out", "overwrite", "docs")}}
+    with Run("boundaries.py", args.out, args.overwrite, OUTPUTS, settings) as run:
         data = {name: make(seed=args.seed) for name, make in DATA.items()}
-        models = {}
+        models, lines = {}, []
         for name, model in PANELS:
-            x, labels = data[name]
-            w = models[name, model] = trained(model, x, labels, args.hidden, args.epochs,
-                                              args.lr, args.seed)
-            result = "diverged (weights not finite): try a smaller --lr" if diverged(w) else \
-                f"training error {training_error(model, w, x, labels):.1%}"
-            print(f"{name} {model}: {result}", flush=True)
-        figures = {"boundaries.png": linear_figure(models, data),
-                   "boundaries_mlp.png": depth_figure(models, data, args.hidden)}
-        writers = {name: lambda path, fig=fig: save(fig, path, dpi=120)
-                   for name, fig in figures.items()}
-        failed = write_files(Path(args.out), writers)      # each atomically
-    except KeyboardInterrupt:
-        sys.exit("boundaries.py: interrupted by Ctrl-C")
-    for name in [name for name in figures if name not in failed]:
-        print(f"wrote {os.path.join(args.out, name)}")
-    if failed:
-        say(f"boundaries.py: could not write {', '.join(failed)} in {args.out} "
-            f"({reasons(failed)})")
-    if any(map(diverged, models.values())):
-        say("boundaries.py: a model diverged (see above); try a smaller --lr")
-    return 1 if failed or any(map(diverged, models.values())) else 0
+            with run.loop(f"{name} {model}"):
+                x, labels = data[name]
+                w = models[name, model] = trained(model, x, labels, args.hidden, args.epochs,
+                                                  args.lr, args.seed)
+                result = "diverged (weights not finite): try a smaller --lr" if diverged(w) \
+                    else f"training error {training_error(model, w, x, labels):.1%}"
+                lines.append(f"{name} {model}: {result}")
+                show(lines[-1])
+            if run.stopped:
+                return run.finish({}, lines)
+        writers = {name: lambda path, draw=draw: save(draw(), path, dpi=120) for name, draw in
+                   zip(FIGURES, (lambda: linear_figure(models, data),
+                                 lambda: depth_figure(models, data, args.hidden)))}
+        problems = ["a model diverged (see above); try a smaller --lr"] \
+            if any(map(diverged, models.values())) else []
+        if args.docs:
+            failed = write_files(DOCS_FIGURES, writers)        # each atomically
+            problems += [f"could not write {', '.join(failed)} in {DOCS_FIGURES} "
+                         f"({reasons(failed)})"] if failed else []
+        run.finish(writers, lines, problems)
+    return run.exit_status
 
 
 def check_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Refuse (status 2, before any training) hidden layers too large for memory and an
-    --out that cannot be a writable directory; then make --out."""
+    --out that cannot be a run's directory."""
     try:                     # the largest model, and its scores on the regions' grid
         check_memory(training_nbytes(*args.hidden, classes=3, inputs=2, dtype=np.float64,
-                                     columns=GRID * GRID),
+                                     batchsize=10, measured=GRID * GRID, columns=GRID * GRID),
                      f"--hidden {' '.join(map(str, args.hidden))}")
     except ValueError as err:
         parser.error(f"argument --hidden: {err}")
     try:
         check_out(args.out)
-        os.makedirs(args.out, exist_ok=True)
     except ValueError as err:
         parser.error(f"argument --out: {err}")
-    except OSError as err:
-        parser.error(f"argument --out: cannot use {args.out}: {err.strerror}; choose a "
-                     f"writable directory")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The options; each number is checked as it is parsed (a bad one exits with status 2)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="docs/figures", metavar="DIR",
-                        help="directory for boundaries.png and boundaries_mlp.png")
+    parser.add_argument("--out", default="runs/boundaries", metavar="DIR",
+                        help="the run's directory (default runs/boundaries; if it holds a run, "
+                        "a new DIR-2, DIR-3, ... unless --overwrite)")
+    parser.add_argument("--overwrite", action="store_true", help="write into --out even if "
+                        "it holds a run, removing that run's files first")
+    parser.add_argument("--docs", action="store_true", help="also write the two figures into "
+                        "docs/figures, the committed copies")
     parser.add_argument("--seed", type=whole(0), default=0,
                         help="seed of the data and the initial weights (default 0)")
     parser.add_argument("--epochs", type=whole(0), default=100,

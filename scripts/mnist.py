@@ -2,7 +2,8 @@
 """The lecture's MNIST experiment, and Knet's mnist.jl around it.
 
     python scripts/mnist.py                  # the notes' run: softmax, 100 epochs, lr 0.15
-    python scripts/mnist.py --hidden 64 --lr 0.4 --winit 0.01 --out runs/mnist-mlp
+    python scripts/mnist.py --hidden 100 --winit 0.001 --lr 0.5 --out runs/mnist-mlp
+    python scripts/mnist.py --hidden 64 --init xavier --lr 0.1   # Knet's tutorial 40.mlp
 
 The model is mnist.jl's ``w = weights(hidden...)``, no hidden layer being the lecture's
 softmax classifier. After every epoch it prints the training and test loss and error, as
@@ -20,13 +21,15 @@ try:                                   # Ctrl-C while the modules load: a line, 
 
     import knetlike as kl
     from knetlike import plots
-    from knetlike.checks import check_memory
     from knetlike.data import DATASETS, MNIST
     from knetlike.history import save_history
-    from knetlike.reference import REFERENCE_RUN, knet_2016, knet_mlp_2016
-    from knetlike.run import (GCHECK_TOLERANCE, GradientChecks, Run, check_out, deviation_lines,
-                              load_data, model_name, nonnegative, positive, probability,
-                              run_script, save_weights, show, training_nbytes, whole)
+    from knetlike.weights import INITS, save_weights
+    from knetlike.reference import NEXT_LECTURE_RUN, REFERENCE_RUN, knet_2016, knet_mlp_2016
+    from knetlike.gradcheck import GCHECK_TOLERANCE, GradientChecks
+    from knetlike.options import (check_fits, check_out, check_training_memory, load_data,
+                                  nonnegative, positive, probability, whole)
+    from knetlike.reference import deviation_lines
+    from knetlike.run import Run, model_name, run_script, show
 except KeyboardInterrupt:
     sys.exit("mnist.py: interrupted by Ctrl-C while starting; nothing was written")
 
@@ -35,12 +38,13 @@ OUTPUTS = ("settings.json", "history.csv", "weights.npz", "curves.png", "images.
 # The notes' run as settings.json records it, for any --epochs: only such a run is held to
 # the notes' numbers; any other is compared with them for information.
 NOTES_RUN = {key: REFERENCE_RUN[key] for key in ("lr", "batchsize", "winit", "shuffle")} \
-    | dict(hidden=[], dtype="float32", l1=0, l2=0, dropout=[0, 0])
+    | dict(hidden=[], dtype="float32", l1=0, l2=0, dropout=[0, 0], init="gaussian")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    check_init(parser, args)
     dataset = DATASETS[args.dataset]
     out = check_options(parser, args, dataset)              # nothing is written before
     xtrn, ytrn, xtst, ytst = load_data("mnist.py", dataset, args.data)
@@ -49,36 +53,53 @@ def main(argv: list[str] | None = None) -> int:
         # mnist.jl: w = weights(hidden...; winit), data in --atype, batches of --batchsize
         dtype = np.dtype(args.dtype)
         xtrn, xtst = xtrn.astype(dtype, copy=False), xtst.astype(dtype, copy=False)
-        rng = np.random.default_rng(args.seed)
+        rng = np.random.default_rng(args.seed)   # the notebook's srand(seed): W, then the masks
         w = kl.weights(*args.hidden, classes=dataset.nclasses, inputs=dataset.ninputs,
-                       winit=args.winit, dtype=dtype, rng=rng)
+                       winit=args.winit, init=args.init, dtype=dtype, rng=rng)
         ygold = kl.onehot(ytrn, dataset.nclasses, dtype=dtype)
-        if args.shuffle:   # a new order every epoch
+        if args.shuffle:   # a new order every epoch, from a generator of its own
+            order = np.random.default_rng((args.seed, 1))
+
             def dtrn(epoch: int) -> list:
-                return kl.minibatch(xtrn, ygold, args.batchsize, shuffle=True, rng=rng)
+                return kl.minibatch(xtrn, ygold, args.batchsize, shuffle=True, rng=order)
         else:              # the notes: file order, the same batches every epoch
             dtrn = kl.minibatch(xtrn, ygold, args.batchsize)
 
         checks = GradientChecks(w, args.gcheck)
         check_rng = np.random.default_rng(args.seed)   # apart from rng: same run with or without
+        held: dict[int, str] = {}                      # gcheck lines waiting for their epoch's
 
         def gcheck(epoch: int, w: list) -> None:       # mnist.jl's --gcheck, after each epoch
             batch = (xtrn[:, :args.batchsize], ytrn[:args.batchsize])
-            show(checks.add(epoch, gradient_check(w, *batch, dataset.nclasses, args, check_rng)))
+            held[epoch] = checks.add(epoch, gradient_check(w, *batch, dataset.nclasses, args,
+                                                           check_rng))
+            show_checks()
+
+        def report(e: kl.Epoch) -> None:               # an epoch's line, then its gcheck line
+            run.report(e)
+            show_checks()
+
+        def show_checks() -> None:
+            """The gcheck lines of the epochs whose line is out (with --fast, of the epochs
+            that have none, once epoch 0's is out), in order: fit measures an epoch while
+            the next one trains, so a check can be done before its epoch is reported."""
+            out = run.epoch if run.history else -1
+            for k in sorted(held):
+                if k <= out or (args.fast and out >= 0 and k < args.epochs):
+                    show(held.pop(k))
 
         with run.loop():   # the epoch loop: train, measure, report; a stop ends it, not the run
             kl.fit(w, dtrn, (xtrn, ytrn), (xtst, ytst), epochs=args.epochs, lr=args.lr,
-                   history=run.history, report=run.report,
-                   measure_every=None if args.fast else 1,
+                   history=run.history, report=report, fast=args.fast,
                    after_epoch=gcheck if args.gcheck else None,
-                   l1=args.l1, l2=args.l2, pdrop=tuple(args.dropout),
-                   rng=np.random.default_rng((args.seed, 1)))    # the masks: apart from rng
+                   l1=args.l1, l2=args.l2, pdrop=tuple(args.dropout), rng=rng)
 
         sizes = " -> ".join(map(str, [dataset.ninputs, *args.hidden, dataset.nclasses]))
         notes_run = all(run.settings[key] == value for key, value in NOTES_RUN.items())
         run.finish(outputs(args, dataset, (xtrn, ytrn), run.history, w),
                    [f"model: {model_name(args.hidden)}, {sizes}",
-                    *deviation_lines(run.history, reference_curves(args, dataset), notes_run),
+                    *deviation_lines(run.history, reference_curves(args, dataset, legend=False),
+                                     notes_run),
                     *checks.summary()],
                    problems=checks.failures())
     return run.exit_status
@@ -95,17 +116,22 @@ def build_parser() -> argparse.ArgumentParser:
     add("--lr", type=positive, default=notes["lr"], help="learning rate (default %(default)s)")
     add("--batchsize", type=whole(1), default=notes["batchsize"],
         help="minibatch size (default %(default)s)")
-    add("--winit", type=nonnegative, default=notes["winit"], help="standard deviation of the "
-        "initial W of every layer; b starts at 0 (default %(default)s)")
+    add("--init", choices=INITS, default="gaussian", help="initial W of every layer: "
+        "gaussian, N(0, winit^2) (mnist.jl's); xavier, uniform in +-sqrt(2 / (in + out)) "
+        "(Knet's tutorial 40.mlp; takes no --winit); b starts at 0 (default %(default)s)")
+    add("--winit", type=nonnegative, default=None, help="standard deviation of the gaussian "
+        f"initial W (default {notes['winit']:g})")
     add("--l1", type=nonnegative, default=0.0, metavar="L",
         help="add L sum|W| over the W's to the training loss (default 0)")
     add("--l2", type=nonnegative, default=0.0, metavar="L",
         help="add L sum W^2 over the W's to the training loss (default 0)")
     add("--dropout", type=probability, nargs="+", default=[0.0], metavar=("P_INPUT", "P_HIDDEN"),
         help="in training, drop inputs with probability P_INPUT and hidden relu outputs with "
-        "P_HIDDEN (default: P_INPUT) (default 0)")
-    add("--seed", type=whole(0), default=0, help="seed of the initial W, of --shuffle, of the "
-        "dropout masks and of --gcheck's entries (default %(default)s)")
+        "P_HIDDEN: the companion notebook's pdrop. P_HIDDEN defaults to 0, so --dropout 0.2 is "
+        "its pdrop=(0.2, 0) (default: no dropout)")
+    add("--seed", type=whole(0), default=0, help="seed of the initial W and then of the "
+        "dropout masks (one stream, as the notebook's srand(seed) before train), of --shuffle's "
+        "order and of --gcheck's entries (default %(default)s)")
     add("--shuffle", action="store_true", help="shuffle the batches every epoch (the notes "
         "keep the file order)")
     add("--dtype", choices=("float32", "float64"), default="float32", help="float type of "
@@ -125,6 +151,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def check_init(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """--winit belongs to the gaussian init: its default there is the notes' 0.001; with
+    --init xavier it is refused (status 2), and settings.json records it as null."""
+    if args.init == "xavier" and args.winit is not None:
+        parser.error("argument --winit: --init xavier takes its scale sqrt(2 / (in + out)) "
+                     "from each layer's sizes; leave --winit out, or use --init gaussian")
+    if args.init == "gaussian" and args.winit is None:
+        args.winit = REFERENCE_RUN["winit"]
+
+
 def dataset_name(text: str) -> str:
     """A dataset by the name --dataset shows: ``fashion`` for its alias ``fashion-mnist``."""
     return next((name for name, data in DATASETS.items() if data is DATASETS.get(text)), text)
@@ -132,8 +168,8 @@ def dataset_name(text: str) -> str:
 
 def check_options(parser: argparse.ArgumentParser, args: argparse.Namespace, dataset) -> str:
     """Refuse (status 2, before anything is written) what argparse cannot check alone: the
-    output directory, a batch larger than the data, the dropout pair, a model too large for
-    memory. Returns --out."""
+    output directory, a batch larger than the data, the dropout pair, a number that
+    overflows --dtype, a model too large for memory. Returns --out."""
     out = f"runs/{args.dataset}" if args.out is None else args.out
     ntrain = dataset.files[0].shape[0]              # the training images' file: N x 28 x 28
     if args.batchsize > ntrain:
@@ -145,11 +181,16 @@ def check_options(parser: argparse.ArgumentParser, args: argparse.Namespace, dat
         parser.error(f"argument --out: {err}")
     if len(args.dropout) > 2 or (args.dropout[-1] and len(args.dropout) == 2 and not args.hidden):
         parser.error("argument --dropout: give P_INPUT, then P_HIDDEN only with --hidden")
-    args.dropout = [args.dropout[0], args.dropout[-1] if args.hidden else 0.0]
+    args.dropout = [args.dropout[0], args.dropout[1] if len(args.dropout) == 2 else 0.0]
+    numbers = dict(lr=args.lr, l1=args.l1, l2=args.l2, winit=args.winit or 0.0)
     try:
-        check_memory(training_nbytes(*args.hidden, classes=dataset.nclasses,
-                                     inputs=dataset.ninputs, dtype=args.dtype),
-                     f"--hidden {' '.join(map(str, args.hidden))} in {args.dtype}")
+        check_fits(args.dtype, **numbers)
+    except ValueError as err:
+        parser.error(str(err))
+    measured = ntrain + dataset.files[2].shape[0]   # the training and test sets, measured
+    try:
+        check_training_memory(args.hidden, dataset.nclasses, dataset.ninputs, args.dtype,
+                              args.batchsize, measured)
     except ValueError as err:
         parser.error(f"argument --hidden: {err}")
     return out
@@ -195,12 +236,18 @@ def outputs(args: argparse.Namespace, dataset, trn: tuple, history: list, w: lis
     }
 
 
-def reference_curves(args: argparse.Namespace, dataset) -> dict | None:
-    """The lecture's numbers to draw under ours: the notes' for the softmax model on MNIST,
-    the next lecture's for one hidden layer of 64; else none."""
-    if dataset is not MNIST or args.hidden not in ([], [64]):
+def reference_curves(args: argparse.Namespace, dataset, legend: bool = True) -> dict | None:
+    """The lecture's numbers to draw under ours, on MNIST: the notes' for the softmax model;
+    the next lecture's 784-100-10 MLP (NEXT_LECTURE_RUN's model) for any MLP, its legend
+    saying "for information" when the run's model is another (``legend``: the figure's
+    label; the summary's comparison is for information for every MLP); else none."""
+    if dataset is not MNIST:
         return None
-    return {"next lecture": knet_mlp_2016()} if args.hidden else {"notes": knet_2016()}
+    if not args.hidden:
+        return {"notes": knet_2016()}
+    same = args.hidden == NEXT_LECTURE_RUN["hidden"]
+    return {"next lecture" if same or not legend else
+            "next lecture: 784-100-10, for information": knet_mlp_2016()}
 
 
 if __name__ == "__main__":

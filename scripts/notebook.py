@@ -17,8 +17,10 @@ notebook must also have run top to bottom in one kernel (execution counts 1, 2, 
 
 Exit status: 0 done (or, with ``--check``, current); 1 stale, a cell that failed (named on
 one line: its index, id and first line, and the error), or a file that is not a readable
-notebook; 2 a bad argument (no such file, a directory, ``--timeout`` below 1 second);
-130 Ctrl-C. The notebook file is written only after every cell ran, atomically.
+notebook, or a stop signal (Ctrl-C, SIGTERM, SIGHUP: the kernel is shut down and the
+notebook file left as it was), as in every script; 2 a bad argument (no such file, a
+directory, ``--timeout`` below 1 second). The notebook file is written only after every
+cell ran, atomically.
 """
 from __future__ import annotations
 
@@ -43,10 +45,12 @@ try:                            # Ctrl-C while the modules load: a line, not a t
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     from knetlike.files import atomic_write
+    from knetlike.machinery import STOP_SIGNALS, Interrupted, stop_name
+    from knetlike.run import run_script, say
 except KeyboardInterrupt:
     print("notebook.py: interrupted (Ctrl-C) while starting; nothing was run or written",
           file=sys.stderr)
-    raise SystemExit(130) from None
+    raise SystemExit(1) from None
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "docs" / "softmax.ipynb"
 REGENERATE = "python scripts/notebook.py"
@@ -99,26 +103,30 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
 
 
 class Client(NotebookClient):
-    """nbclient's client, with Ctrl-C stopping the run: once the kernel is up, SIGINT
-    cancels the execution, which shuts the kernel down on its way out, and ``interrupted``
-    tells the caller why it stopped. (nbclient's own handler shuts the kernel down under
-    the running cell, which then fails with errors of its own.)"""
+    """nbclient's client, with a stop signal stopping the run: once the kernel is up,
+    Ctrl-C, SIGTERM or SIGHUP (unless the process ignores it: ``nohup``) cancels the
+    execution, which shuts the kernel down on its way out, and ``interrupted`` holds the
+    signal, for the caller. (nbclient's own handler shuts the kernel down under the running
+    cell, which then fails with errors of its own.)"""
 
-    interrupted = False
+    interrupted: int | None = None
 
     @asynccontextmanager
     async def async_setup_kernel(self, **kwargs):
         async with super().async_setup_kernel(**kwargs):
             task = asyncio.current_task()
 
-            def stop() -> None:
-                self.interrupted = True
+            def stop(signum: int) -> None:
+                self.interrupted = signum
                 task.cancel()
 
-            try:
-                asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop)
-            except (RuntimeError, NotImplementedError, ValueError):
-                pass                    # not the main thread, or no signals: nbclient's way
+            for signum in STOP_SIGNALS:
+                if signal.getsignal(signum) is signal.SIG_IGN:
+                    continue            # ignored by whoever started us: leave it so
+                try:
+                    asyncio.get_running_loop().add_signal_handler(signum, stop, signum)
+                except (RuntimeError, NotImplementedError, ValueError):
+                    pass                # not the main thread, or no signals: nbclient's way
             yield
 
 
@@ -127,8 +135,9 @@ def execute(nb: nbformat.NotebookNode, timeout: int = 600, path: Path = NOTEBOOK
 
     The kernel is the ``python3`` one of this interpreter, started in the folder of the
     notebook file ``path``. Raises ``NotebookError`` naming the cell, in one line, when a
-    cell fails, runs past ``timeout`` seconds or kills the kernel; KeyboardInterrupt on
-    Ctrl-C, the kernel shut down. Returns the seconds it took, kernel start included.
+    cell fails, runs past ``timeout`` seconds or kills the kernel; ``Interrupted`` (a
+    KeyboardInterrupt) on a stop signal, the kernel shut down. Returns the seconds it
+    took, kernel start included.
     The kernel's own log (what it prints on stderr outside the cells' outputs) is kept
     out of the terminal; its last line is quoted when the kernel dies.
     """
@@ -143,6 +152,7 @@ def execute(nb: nbformat.NotebookNode, timeout: int = 600, path: Path = NOTEBOOK
                     on_cell_start=started,
                     resources={"metadata": {"path": str(Path(path).parent)}})
     start = time.perf_counter()
+    handlers = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
     with tempfile.TemporaryFile("w+", errors="replace") as log:
         try:
             client.execute(stderr=log)
@@ -154,13 +164,16 @@ def execute(nb: nbformat.NotebookNode, timeout: int = 600, path: Path = NOTEBOOK
                                 "(--timeout sets the seconds allowed per cell)") from None
         except (asyncio.CancelledError, Exception) as err:
             if client.interrupted or isinstance(err, asyncio.CancelledError):
-                raise KeyboardInterrupt from None
+                raise Interrupted(client.interrupted or signal.SIGINT) from None
             log.seek(0)
             last = [line for line in log.read().splitlines() if line.strip()][-1:]
             said = f": {one_line(last[0], 200)}" if last else ""
             what = "the kernel died" if isinstance(err, DeadKernelError) else \
                 f"the kernel stopped ({type(err).__name__}: {one_line(str(err), 200)})"
             raise NotebookError(f"{what} while running {_running(running)}{said}") from None
+        finally:                # asyncio resets the signals it handled to their defaults
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
     return time.perf_counter() - start
 
 
@@ -303,13 +316,13 @@ def main(argv: list[str] | None = None) -> int:
         seconds = execute(fresh, args.timeout, path)
     except NotebookError as err:
         return fail(f"{err}" + ("" if args.check else f"; {path} was not changed"), 1)
-    except KeyboardInterrupt:
-        return fail(f"interrupted (Ctrl-C); {path} was not changed", 130)
+    except KeyboardInterrupt as err:
+        return fail(f"interrupted by {stop_name(err)}; {path} was not changed", 1)
     print(f"executed {path} in {seconds:.1f} s")
     if args.check:
         problems = stale(stored, fresh)
         if problems:
-            print(report(problems, path), file=sys.stderr)
+            say(report(problems, path))
             return 1
         print("its stored outputs are current")
         return 0
@@ -319,21 +332,17 @@ def main(argv: list[str] | None = None) -> int:
         atomic_write(path, text if text.endswith("\n") else text + "\n")
     except OSError as err:
         return fail(f"cannot write {path}: {err.strerror or err}; it was not changed", 1)
-    except KeyboardInterrupt:
-        return fail(f"interrupted (Ctrl-C); {path} was not changed", 130)
+    except KeyboardInterrupt as err:
+        return fail(f"interrupted by {stop_name(err)}; {path} was not changed", 1)
     print(f"wrote the outputs into {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 
 
 def fail(message: str, status: int) -> int:
     """Say what went wrong on one line of stderr; return the exit status."""
-    print(f"notebook.py: {message}", file=sys.stderr)
+    say(f"notebook.py: {message}")
     return status
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:           # between the steps that main() guards
-        print("notebook.py: interrupted (Ctrl-C)", file=sys.stderr)
-        sys.exit(130)
+    sys.exit(run_script("notebook.py", main))   # a stop between the steps main() guards: 1

@@ -73,11 +73,16 @@ def fashion_data():
 
 
 @pytest.fixture(autouse=True)
-def sigint_raises():
-    """Ctrl-C raises KeyboardInterrupt during each test, also when pytest was started from a
-    shell with & (which makes the process ignore SIGINT): the signal tests rely on it."""
+def stop_signals_as_a_terminal_gives_them():
+    """Each test starts with the stop signals as a program started from a terminal has them:
+    Ctrl-C raises KeyboardInterrupt, SIGTERM and SIGHUP have their default action. So the
+    signal tests hold also when pytest itself runs under ``nohup`` or from a shell with
+    ``&`` (which ignore SIGHUP, or SIGINT), and a test that leaves a signal ignored (a
+    script's ``main`` run in-process ignores them once it is done) cannot change the next."""
     import signal
-    previous = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL,
+                signal.SIGHUP: signal.SIG_DFL}
+    previous = {signum: signal.signal(signum, handler) for signum, handler in defaults.items()}
     yield
-    signal.signal(signal.SIGINT, previous)
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)

@@ -137,7 +137,7 @@ def test_notes_draws_the_lectures_numbers_cut_to_the_runs_epochs(tmp_path, drawn
     run = make_run(tmp_path / "a", epochs=3)             # no settings: labelled by its path
     lines = drawn(run, "--notes")
     notes, mlp = knet_2016()[:3], knet_mlp_2016()[:3]
-    for label, numbers in [("notes: softmax", notes), ("next lecture: MLP 64", mlp)]:
+    for label, numbers in [("notes: softmax", notes), ("next lecture: MLP 100", mlp)]:
         assert lines[f"train ({label})"] == ([1, 2, 3], [e.train_nll for e in numbers])
         assert lines[f"test ({label})"] == ([1, 2, 3], [e.test_nll for e in numbers])
     assert lines[f"train ({run})"] == ([1, 2, 3], [1.0, 0.5, 1 / 3])
@@ -150,3 +150,47 @@ def test_the_same_run_given_twice_is_labelled_apart(tmp_path, drawn):
     labels = [label for label in lines if label.startswith("train")]
     assert len(labels) == 2 and len(set(labels)) == 2
     assert labels == [f"train (softmax ({a}))", f"train (softmax ({a}) [2])"]
+
+
+# Whatever form settings record, and overfitting.py's histories
+
+@pytest.mark.parametrize("hidden, name", [
+    ([64], "MLP 64"), (64, "MLP 64"), ("64", "MLP 64"), ("128 64", "MLP 128-64"),
+    ("128-64", "MLP 128-64"), (["128", "64"], "MLP 128-64"), ([], "softmax"), (0, "softmax"),
+    (None, "softmax"), ("", "softmax"),
+])
+def test_a_run_is_labelled_by_its_hidden_sizes_in_any_recorded_form(hidden, name):
+    runs = [("runs/a", {"hidden": hidden, "lr": 0.5}), ("runs/b", {"hidden": [], "lr": 0.1})]
+    assert compare_script.legend_labels(runs)[0] == f"{name}, lr 0.5"
+
+
+def test_overfitting_histories_are_drawn_and_labelled_by_their_models(tmp_path, drawn):
+    """overfitting.py's histories start at epoch 0 and record their settings per model in
+    the settings.json beside them: an MLP is labelled as one, dropout by its pdrop."""
+    committed = Path(__file__).parents[1] / "docs" / "overfitting"
+    lines = drawn(committed / "linear.csv", committed / "mlp64.csv",
+                  committed / "mlp64-dropout.csv")
+    labels = {label.split(" (", 1)[1][:-1] for label in lines}
+    assert labels == {"softmax, lr 0.5, winit 0.1, dropout 0/0",
+                      "MLP 64, lr 0.5, winit 0.01, dropout 0/0",
+                      "MLP 64, lr 0.1, winit 0.01, dropout 0.2/0"}
+    epochs, values = lines["train (MLP 64, lr 0.5, winit 0.01, dropout 0/0)"]
+    assert epochs == list(range(101)) and values[0] == pytest.approx(2.3, abs=0.01)
+
+
+def test_a_directory_of_overfitting_histories_is_each_of_its_models(tmp_path, drawn):
+    committed = Path(__file__).parents[1] / "docs" / "overfitting"
+    lines = drawn(committed)
+    assert len([label for label in lines if label.startswith("train")]) == 6
+    assert "train (MLP 256, lr 0.1, winit 0.01, l1 0, l2 0, dropout 0.2/0)" in lines
+
+
+def test_an_existing_figure_is_replaced_only_with_overwrite(tmp_path):
+    run_dir = make_run(tmp_path / "run")
+    out = tmp_path / "out.png"
+    out.write_bytes(b"someone's figure")
+    result = run(run_dir, "--out", out)
+    assert result.returncode == 2 and f"{out} exists; --overwrite replaces it" in result.stderr
+    assert out.read_bytes() == b"someone's figure"
+    assert run(run_dir, "--out", out, "--overwrite").returncode == 0
+    assert out.read_bytes()[:4] == b"\x89PNG"

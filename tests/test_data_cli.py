@@ -1,4 +1,6 @@
 """`python -m knetlike.data` on an empty cache and on bad arguments (no real data needed)."""
+import dataclasses
+
 import pytest
 
 from knetlike.data import cli
@@ -48,3 +50,18 @@ def test_an_unknown_dataset_is_a_bad_argument(capsys):
     err = capsys.readouterr().err
     assert "unknown dataset digits; choose from mnist, fashion (or fashion-mnist)" in err
     assert "Traceback" not in err
+
+
+def test_verify_with_nothing_fetched_says_so_instead_of_all_good(empty_cache, monkeypatch,
+                                                                 capsys):
+    """Nothing checked is not "all checked files are good": the line says nothing is fetched
+    and how to fetch it; the exit status stays 0 (no file is bad), as the help says."""
+    monkeypatch.setattr(cli, "DATASETS", {name: dataclasses.replace(data, system_dirs=())
+                                          for name, data in cli.DATASETS.items()})
+    assert cli.main(["verify"]) == 0
+    out = capsys.readouterr().out
+    assert "all checked files are good" not in out
+    assert out.splitlines()[-1] == ("nothing to verify: no file is fetched yet (`python -m "
+                                    "knetlike.data fetch mnist`, or fashion)")
+    assert cli.main(["verify", "mnist"]) == 1                  # a dataset named must be there
+    assert capsys.readouterr().out.splitlines()[-1] == "verification FAILED"

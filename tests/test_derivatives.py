@@ -36,11 +36,11 @@ def test_the_primitives_give_the_same_value_and_gradient_as_the_plain_formula(sh
     w, x, ygold = problem(*shape, np.float64)
     for a, h in zip(kl.train_gradient(w, x, ygold), kl.softmax_gradient(w, x, ygold)):
         assert relative_error(a, h) < 1e-12
-    assert kl.loss_primitive(w, x, ygold) == pytest.approx(kl.softmax(w, x, ygold), rel=1e-14)
+    assert kl.loss(w, x, ygold) == pytest.approx(kl.softmax(w, x, ygold), rel=1e-14)
     # The VJPs for the other arguments hold too: the inputs x and the targets ygold.
-    assert relative_error(kl.grad(kl.loss_primitive, 1)(w, x, ygold),
+    assert relative_error(kl.grad(kl.loss, 1)(w, x, ygold),
                           kl.grad(kl.softmax, 1)(w, x, ygold)) < 1e-12
-    assert relative_error(kl.grad(kl.loss_primitive, 2)(w, x, ygold),
+    assert relative_error(kl.grad(kl.loss, 2)(w, x, ygold),
                           kl.grad(kl.softmax, 2)(w, x, ygold)) < 1e-12
 
 
@@ -98,7 +98,7 @@ def test_softloss_grad_is_phat_minus_p_over_n(rng, targets):
     auto = kl.grad(kl.softloss, 1)(ygold, ypred)
     assert np.allclose(kl.softloss_grad(ygold, ypred), auto, rtol=0, atol=1e-15)
     assert np.allclose(auto, (kl.probs(ypred) - ygold) / N, rtol=0, atol=1e-15)
-    assert np.allclose(kl.grad(kl.softloss_primitive, 1)(ygold, ypred), auto, rtol=0, atol=1e-15)
+    assert np.allclose(kl.grad(kl.nll, 1)(ygold, ypred), auto, rtol=0, atol=1e-15)
 
 
 def test_probabilistic_targets_train_the_model_the_same_way(rng):

@@ -1,5 +1,6 @@
 """Atomic writes: a destination holds the old file or the complete new one, never a part."""
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -173,3 +174,23 @@ def test_a_failed_rename_names_the_destination_not_the_temporary(tmp_path, monke
     with pytest.raises(OSError) as err:
         files.atomic_write(tmp_path / "weights.npz", b"w")
     assert err.value.filename == str(tmp_path / "weights.npz")
+
+
+def test_a_released_claim_leaves_the_lock_of_the_run_that_replaced_its_directory(tmp_path):
+    first = files.claim_directory(tmp_path / "run")
+    assert first.holds()
+    shutil.rmtree(tmp_path / "run")
+    assert not first.holds()                            # removed: no longer ours
+    second = files.claim_directory(tmp_path / "run")    # another run takes the name over
+    assert not first.holds() and second.holds()
+    first.release()
+    assert (tmp_path / "run" / files.LOCK_NAME).exists() and second.holds()
+    assert files.claim_directory(tmp_path / "run").path == tmp_path / "run-2"   # still held
+    second.release()
+    assert not (tmp_path / "run" / files.LOCK_NAME).exists()
+
+
+@pytest.mark.parametrize("name", [".", "..", "/"])
+def test_a_path_that_names_no_directory_of_its_own_is_not_claimed(name):
+    with pytest.raises(OSError, match="names no directory of its own"):
+        files.claim_directory(name)

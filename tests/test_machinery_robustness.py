@@ -11,6 +11,17 @@ from knetlike.machinery import (Interrupted, cleanup_on_termination, stop_signal
                                 stop_signals_noted, stop_signals_raise)
 
 
+@pytest.fixture(autouse=True)
+def stop_signals_at_their_defaults():
+    """SIGTERM and SIGHUP at their defaults during each test, as a terminal gives them, also
+    when the suite runs under ``nohup`` (which ignores SIGHUP, and the policies leave an
+    ignored signal ignored: see the last test)."""
+    previous = {s: signal.signal(s, signal.SIG_DFL) for s in (signal.SIGTERM, signal.SIGHUP)}
+    yield
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
 def test_a_held_signal_raises_between_steps_and_a_second_one_at_once():
     with stop_signals_raise(), pytest.raises(Interrupted, match="SIGTERM"):
         with stop_signals_between_steps() as stop_if_asked:
@@ -66,3 +77,13 @@ def test_a_library_call_cleans_up_then_dies_of_the_signal(tmp_path):
                             text=True, timeout=60)
     assert result.returncode == -signal.SIGTERM and "not reached" not in result.stdout
     assert list(tmp_path.iterdir()) == []            # the finally block ran first
+
+
+def test_a_signal_ignored_by_the_caller_stays_ignored():
+    """Under ``nohup`` SIGHUP is ignored: a run started so must not stop when the terminal
+    closes, so neither policy takes it over."""
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    with stop_signals_raise(), stop_signals_between_steps() as stop_if_asked:
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+        os.kill(os.getpid(), signal.SIGHUP)
+        stop_if_asked()                              # nothing was held

@@ -21,9 +21,11 @@ OUTPUTS = {"settings.json", "history.csv", "curves.png", "images.png", "weights.
 
 
 def sigint_default():
-    """In the child: Ctrl-C at its default, even when pytest was started with & (a shell
-    then makes its children ignore SIGINT)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    """In the child: the stop signals at their defaults, as a terminal gives them, even when
+    pytest was started with & (a shell then makes its children ignore SIGINT) or under
+    ``nohup`` (which makes them ignore SIGHUP)."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
 
 
 def run(*args):
@@ -47,6 +49,20 @@ def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
         time.sleep(0.05)
 
 
+def wait_for_epoch(out: Path, proc: subprocess.Popen, epoch: int = 1) -> None:
+    """Wait until history.csv holds ``epoch`` (it starts with epoch 0, the initial weights)."""
+    def reached() -> bool:
+        try:
+            return len((out / "history.csv").read_text().splitlines()) >= epoch + 2
+        except FileNotFoundError:
+            return False
+    deadline = time.monotonic() + 120
+    while not reached():
+        assert proc.poll() is None, f"mnist.py ended early:\n{proc.communicate()[1]}"
+        assert time.monotonic() < deadline, f"epoch {epoch} did not come"
+        time.sleep(0.05)
+
+
 def assert_one_finished_or_stopped_run(out: Path) -> list:
     """All of a run's files are there and agree: the weights are those of the last epoch in
     the history, and the summary says how far the run got."""
@@ -64,15 +80,16 @@ def assert_one_finished_or_stopped_run(out: Path) -> list:
 def test_a_stop_signal_stops_the_run_and_keeps_it(mnist_data, tmp_path, signum, name):
     out = tmp_path / "run"
     proc = start("--epochs", 1000, "--out", out)
-    wait_for(out / "history.csv", proc)                  # a first finished epoch
+    wait_for_epoch(out, proc)                            # a first finished epoch
     proc.send_signal(signum)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 1 and "Traceback" not in stderr
     history = assert_one_finished_or_stopped_run(out)
-    assert 1 <= len(history) < 1000
-    status = f"status: interrupted by {name} after epoch {len(history)}"
+    assert 1 <= history[-1].epoch < 1000
+    status = f"status: interrupted by {name} after epoch {history[-1].epoch}"
     assert status in (out / "summary.txt").read_text() and status in stdout
-    assert f"mnist.py: interrupted by {name} after epoch {len(history)}; kept in {out}" in stderr
+    assert f"mnist.py: interrupted by {name} after epoch {history[-1].epoch}; kept in {out}" \
+        in stderr
 
 
 @pytest.mark.mnist
@@ -81,23 +98,24 @@ def test_a_closed_stdout_stops_the_run_and_keeps_it(mnist_data, tmp_path):
     keeps its finished epochs, weights, figures and summary."""
     out = tmp_path / "run"
     proc = start("--epochs", 1000, "--out", out)
-    first = proc.stdout.readline()
+    first = [proc.stdout.readline(), proc.stdout.readline()]
     proc.stdout.close()                                  # as head does after its lines
     _, stderr = proc.communicate(timeout=120)
-    assert first.startswith("epoch:1 softloss:0.359")
+    assert first[0].startswith("epoch:0 ") and first[1].startswith("epoch:1 softloss:0.359")
     assert proc.returncode == 1
     assert "Traceback" not in stderr and "standard output was closed" in stderr
     history = assert_one_finished_or_stopped_run(out)
-    assert 1 <= len(history) < 1000
+    assert 1 <= history[-1].epoch < 1000
     summary = (out / "summary.txt").read_text()
-    assert f"status: stopped after epoch {len(history)}: standard output was closed" in summary
+    assert f"status: stopped after epoch {history[-1].epoch}: standard output was closed" \
+        in summary
 
 
 @pytest.mark.mnist
 def test_ctrl_c_three_times_in_quick_succession_keeps_every_file(mnist_data, tmp_path):
     out = tmp_path / "run"
     proc = start("--epochs", 1000, "--out", out)
-    wait_for(out / "history.csv", proc)
+    wait_for_epoch(out, proc)
     for _ in range(3):                                  # about as fast as one can press
         proc.send_signal(signal.SIGINT)
         time.sleep(0.15)                                # the later ones land in the wrap-up
@@ -105,7 +123,7 @@ def test_ctrl_c_three_times_in_quick_succession_keeps_every_file(mnist_data, tmp
     assert proc.returncode == 1 and "Traceback" not in stderr
     history = assert_one_finished_or_stopped_run(out)
     summary = (out / "summary.txt").read_text()
-    assert f"status: interrupted by Ctrl-C after epoch {len(history)}" in summary
+    assert f"status: interrupted by Ctrl-C after epoch {history[-1].epoch}" in summary
 
 
 @pytest.mark.mnist
@@ -118,8 +136,8 @@ def test_a_fast_run_stopped_measures_and_names_the_epoch_it_reached(mnist_data, 
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 1 and "Traceback" not in stderr
     history = assert_one_finished_or_stopped_run(out)
-    assert len(history) == 1 and history[0].epoch >= 1  # the epoch reached, measured once
-    status = f"status: interrupted by SIGTERM after epoch {history[0].epoch}\n"
+    assert len(history) == 2 and history[1].epoch >= 1  # the epoch reached, measured once
+    status = f"status: interrupted by SIGTERM after epoch {history[1].epoch}\n"
     assert (out / "summary.txt").read_text().startswith(status) and status in stdout
 
 
@@ -134,6 +152,7 @@ def test_overwrite_never_leaves_two_runs_mixed(mnist_data, tmp_path):
     run("--epochs", 1, "--out", out)
     (out / "notes.txt").write_text("mine")
     proc = start("--epochs", 1000, "--lr", 0.1, "--out", out, "--overwrite")
+    assert proc.stdout.readline().startswith("epoch:0 ")
     assert proc.stdout.readline().startswith("epoch:1 ")
     proc.kill()
     proc.communicate(timeout=60)
@@ -154,7 +173,7 @@ def test_two_runs_started_together_get_a_directory_each(mnist_data, tmp_path):
     stderr = "\n".join(err for _, err in results)
     assert f"writing to {out}\n" in stderr + "\n" and f"writing to {out}-2" in stderr
     for directory in (out, tmp_path / "run-2"):
-        assert len(assert_one_finished_or_stopped_run(directory)) == 2
+        assert len(assert_one_finished_or_stopped_run(directory)) == 3     # epochs 0, 1, 2
 
 
 # A directory that stops taking files, as a full disk does

@@ -1,5 +1,5 @@
-"""Ctrl-C during `scripts/notebook.py`: one line, status 130, the notebook file as it was,
-and no kernel left running."""
+"""A stop signal during `scripts/notebook.py` (Ctrl-C, or SIGHUP: a closed terminal): one
+line, status 1 as in every script, the notebook file as it was, and no kernel left running."""
 import os
 import signal
 import subprocess
@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 SCRIPT = Path(__file__).parents[1] / "scripts" / "notebook.py"
@@ -33,7 +34,15 @@ def alive(pid):
         return True
 
 
-def test_ctrl_c_while_a_cell_runs(tmp_path):
+def stop_signals_default():
+    """In the child: the stop signals at their defaults, as a terminal gives them, also when
+    pytest was started with & (SIGINT ignored) or under ``nohup`` (SIGHUP ignored)."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("signum, name", [(signal.SIGINT, "Ctrl-C"), (signal.SIGHUP, "SIGHUP")])
+def test_a_stop_signal_while_a_cell_runs(tmp_path, signum, name):
     marker = tmp_path / "kernel.pid"
     nb = new_notebook(cells=[
         new_code_cell("print(1 + 1)", id="fine"),
@@ -42,20 +51,19 @@ def test_ctrl_c_while_a_cell_runs(tmp_path):
     path = tmp_path / "sleeps.ipynb"
     nbformat.write(nb, path)
     before = path.read_bytes()
-    # SIGINT at its default in the child: a shell that starts pytest with & ignores it.
     child = subprocess.Popen([sys.executable, str(SCRIPT), str(path)], text=True,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                             preexec_fn=stop_signals_default)
     try:
         wait_for(lambda: marker.exists() and marker.read_text().strip(), "the cell to start")
         kernel = int(marker.read_text())
-        child.send_signal(signal.SIGINT)
+        child.send_signal(signum)
         out, err = child.communicate(timeout=PATIENCE)
     finally:
         if child.poll() is None:
             child.kill()
             child.communicate()
-    assert child.returncode == 130, err
-    assert err == f"notebook.py: interrupted (Ctrl-C); {path} was not changed\n"
+    assert child.returncode == 1, err
+    assert err == f"notebook.py: interrupted by {name}; {path} was not changed\n"
     assert path.read_bytes() == before
     wait_for(lambda: not alive(kernel), "the kernel to end")

@@ -2,15 +2,18 @@
 the figures drawn from them. Nothing here trains for more than 2 epochs."""
 import importlib.util
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from knetlike.history import load_history
+from knetlike.history import Epoch, load_history, save_history
 
 ROOT = Path(__file__).parents[1]
 SCRIPT = ROOT / "scripts" / "overfitting.py"
@@ -99,58 +102,99 @@ def test_a_different_setting_is_caught(mnist_data):
         assert (np.abs(plain - numbers) > tolerance(name)).any(), name
 
 
-def test_the_figures_are_drawn_from_the_csv_files(tmp_path, monkeypatch):
+def test_the_figures_are_drawn_from_the_csv_files(tmp_path):
     for path in COMMITTED.glob("*.csv"):
         shutil.copy(path, tmp_path)
     histories = {name: load_history(tmp_path / f"{name}.csv") for name in NOTEBOOK}
-    drawn = {}
-    monkeypatch.setattr(overfitting.plots, "save", lambda fig, path: drawn.update({path: fig}))
-    assert overfitting.draw(tmp_path, tmp_path / "figures") == 0
-    assert {p.name for p in drawn} == set(overfitting.FIGURES)
-    for path, fig in drawn.items():
-        _, pair, *_ = overfitting.FIGURES[path.name]
-        loss, error = fig.axes[:2]
+    read, _, problems = overfitting.read_histories(tmp_path)
+    assert problems == [] and read == histories
+    for filename, (_, pair, *_) in overfitting.FIGURES.items():
+        loss, error = overfitting.figure(filename, read).axes[:2]
         for ax, column in ((loss, "test_nll"), (error, "test_error")):
             lines = [np.asarray(line.get_ydata()) for line in ax.get_lines()]
             for name in pair:
                 expected = [getattr(e, column) for e in histories[name]]
-                assert any(np.array_equal(y, expected) for y in lines), (path.name, name)
+                assert any(np.array_equal(y, expected) for y in lines), (filename, name)
 
 
-def test_plot_only_redraws_the_pngs_from_a_copy(tmp_path):
-    for path in COMMITTED.glob("*.csv"):
-        shutil.copy(path, tmp_path)
-    (tmp_path / "mlp256-dropout.csv").unlink()          # one comparison cannot be drawn
-    result = run("--plot-only", "--out", tmp_path)
+def test_plot_only_draws_the_pngs_of_a_copy_into_a_run_directory(tmp_path):
+    source = tmp_path / "histories"
+    source.mkdir()
+    for path in COMMITTED.glob("*"):
+        shutil.copy(path, source)
+    (source / "mlp256-dropout.csv").unlink()          # one comparison cannot be drawn
+    before = {p.name: p.read_bytes() for p in source.iterdir()}
+    result = run("--plot-only", source, "--out", tmp_path / "run")
     assert result.returncode == 0, result.stderr
-    made = {p.name for p in tmp_path.glob("*.png")}
+    made = {p.name for p in (tmp_path / "run").glob("*.png")}
     assert made == set(overfitting.FIGURES) - {"overfitting_256.png"}
     for name in made:
-        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (tmp_path / "run" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert {p.name: p.read_bytes() for p in source.iterdir()} == before   # read, not written
 
 
-def test_plot_only_without_histories_says_so(tmp_path):
-    result = run("--plot-only", "--out", tmp_path)
+def test_plot_only_without_histories_says_so_and_writes_nothing(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = run("--plot-only", tmp_path / "empty", "--out", tmp_path / "run")
     assert result.returncode == 1 and "no figure drawn" in result.stderr
-    assert "Traceback" not in result.stderr and list(tmp_path.iterdir()) == []
+    assert "Traceback" not in result.stderr and not (tmp_path / "run").exists()
 
 
-def test_a_damaged_history_is_named(tmp_path, monkeypatch, capsys):
+def test_a_damaged_history_is_named_and_the_other_figures_drawn(tmp_path):
     for path in COMMITTED.glob("*.csv"):
         shutil.copy(path, tmp_path)
     header = "epoch,train_nll,test_nll,train_error,test_error"
     (tmp_path / "linear.csv").write_text(f"{header}\n1,x,1,1,1\n")
-    drawn = []
-    monkeypatch.setattr(overfitting.plots, "save", lambda fig, path: drawn.append(path.name))
-    assert overfitting.draw(tmp_path, tmp_path) == 1
-    assert "linear.csv, line 2" in capsys.readouterr().err
-    assert "overfitting_l2.png" not in drawn and "overfitting_l1.png" in drawn
+    result = run("--plot-only", tmp_path, "--out", tmp_path / "run")
+    assert result.returncode == 1 and "linear.csv, line 2" in result.stderr
+    made = {p.name for p in (tmp_path / "run").glob("*.png")}
+    assert "overfitting_l2.png" not in made and "overfitting_l1.png" in made
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([(0, .3, .3, .1, .1), (2, .2, .2, .1, .1), (1, .1, .1, .1, .1)], "row 3: epoch 1 after "
+     "epoch 2"),
+    ([(0, .3, .3, 7.5, .1)], "row 1, train_error: 7.5, but an error is a fraction in [0, 1]"),
+])
+def test_plot_only_refuses_a_history_no_run_writes(tmp_path, rows, message):
+    for name in ("linear", "linear-l2"):
+        save_history(tmp_path / f"{name}.csv", [Epoch(*row) for row in rows])
+    result = run("--plot-only", tmp_path, "--out", tmp_path / "run")
+    assert result.returncode == 1 and f"linear.csv, {message}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_plot_only_draws_nan_inf_and_huge_values_as_gaps(tmp_path):
+    rows = [(0, 2.3, 2.3, .9, .9), (1, float("nan"), .3, .1, .1), (2, float("inf"), .3, .1, .1),
+            (3, 1.79e308, .2, .05, .05), (4, .2, .2, .05, .05)]
+    for name in ("linear", "linear-l2"):
+        save_history(tmp_path / f"{name}.csv", [Epoch(*row) for row in rows])
+    result = run("--plot-only", tmp_path, "--out", tmp_path / "run")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    for value in ("nan", "inf", "1.79e+308"):
+        assert f"train_nll: {value} cannot be drawn; left out of the figure" in result.stderr
+    assert (tmp_path / "run" / "overfitting_l2.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda d: os.mkfifo(d / "linear.csv"), "linear.csv: not a regular file but a fifo"),
+    (lambda d: os.symlink("/dev/zero", d / "linear.csv"), "not a regular file but a character"),
+])
+def test_plot_only_reads_no_fifo_nor_endless_file(tmp_path, make, message):
+    make(tmp_path)
+    shutil.copy(COMMITTED / "linear-l2.csv", tmp_path)
+    result = subprocess.run([sys.executable, str(SCRIPT), "--plot-only", str(tmp_path), "--out",
+                             str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and message in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("flags", [
     ["--epochs", "-1"], ["--epochs", "ten"], ["--seed", "1.5"], ["--models", "mlp128"],
-    ["--models"], ["--plot-only", "--epochs", "3"], ["--plot-only", "--models", "linear"],
-    ["--out", "FILE/sub"], ["--figures", "FILE"], ["--bogus"],
+    ["--models"], ["--plot-only", ".", "--epochs", "3"], ["--plot-only", ".", "--models", "linear"],
+    ["--out", "FILE/sub"], ["--plot-only", "FILE"], ["--bogus"], ["--docs", "--epochs", "1"],
+    ["--docs", "--seed", "1"], ["--out", "."], ["--out", "/"],
 ])
 def test_bad_flags_exit_2_before_anything_is_written(tmp_path, flags, capsys):
     (tmp_path / "FILE").write_text("")
@@ -166,3 +210,90 @@ def test_a_bad_flag_is_a_message_not_a_traceback(tmp_path):
     result = run("--epochs", "-1", "--out", tmp_path / "out")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "argument --epochs" in result.stderr and not (tmp_path / "out").exists()
+
+
+# One run: a run directory of its own, and the committed files only with --docs
+
+def committed_files():
+    return {p: p.read_bytes() for p in [*COMMITTED.iterdir(), *overfitting.DOCS_FIGURES.iterdir()]
+            if p.is_file()}
+
+
+@pytest.mark.mnist
+def test_by_default_a_run_writes_a_run_directory_and_never_docs(mnist_data, tmp_path,
+                                                                monkeypatch):
+    before = committed_files()
+    monkeypatch.chdir(tmp_path)
+    assert overfitting.main(["--epochs", "1", "--models", "linear", "linear-l2"]) == 0
+    out = tmp_path / "runs" / "overfitting"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "linear-l2.csv", "linear.csv", "overfitting_l2.png", "settings.json", "summary.txt"]
+    assert [e.epoch for e in load_history(out / "linear.csv")] == [0, 1]
+    settings = json.loads((out / "settings.json").read_text())
+    assert settings["models"]["linear-l2"]["l2"] == 4e-5 and settings["epochs"] == 1
+    assert (out / "summary.txt").read_text().startswith("status: finished\n")
+    assert committed_files() == before
+
+
+@pytest.mark.mnist
+def test_a_directory_holding_another_run_is_left_alone(mnist_data, tmp_path, capsys):
+    other = tmp_path / "out"
+    other.mkdir()
+    (other / "settings.json").write_text('{"script": "mnist.py"}')
+    assert overfitting.main(["--epochs", "0", "--models", "linear", "--out", str(other)]) == 0
+    assert (other / "settings.json").read_text() == '{"script": "mnist.py"}'
+    assert [p.name for p in other.iterdir()] == ["settings.json"]
+    assert (tmp_path / "out-2" / "linear.csv").exists()
+    assert f"{other} already holds a run" in capsys.readouterr().err
+
+
+@pytest.mark.mnist
+def test_docs_regenerates_the_committed_histories_and_figures(mnist_data, tmp_path, monkeypatch):
+    docs = tmp_path / "docs"
+    shutil.copytree(COMMITTED, docs / "overfitting")
+    monkeypatch.setattr(overfitting, "DOCS_HISTORIES", docs / "overfitting")
+    monkeypatch.setattr(overfitting, "DOCS_FIGURES", docs / "figures")
+    monkeypatch.setattr(overfitting, "EPOCHS", 1)             # a stand-in for the 100 epochs
+    assert overfitting.main(["--docs", "--models", "linear", "--out", str(tmp_path / "run")]) == 0
+    assert load_history(docs / "overfitting" / "linear.csv") == \
+        load_history(tmp_path / "run" / "linear.csv")
+    assert [e.epoch for e in load_history(docs / "overfitting" / "linear.csv")] == [0, 1]
+    records = json.loads((docs / "overfitting" / "settings.json").read_text())["models"]
+    assert records["linear"]["epochs"] == 1 and records["mlp64"]["epochs"] == 100
+    assert sorted(p.name for p in (docs / "figures").iterdir()) == sorted(overfitting.FIGURES)
+
+
+def test_the_docs_settings_are_written_as_committed():
+    records = overfitting.read_records(COMMITTED)
+    assert overfitting.docs_settings(records) == (COMMITTED / "settings.json").read_text()
+
+
+def stop_signals_default():
+    """In the child: the stop signals at their defaults, also under ``nohup`` or ``&``."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
+@pytest.mark.mnist
+@pytest.mark.parametrize("signum, name", [(signal.SIGTERM, "SIGTERM"), (signal.SIGHUP, "SIGHUP")])
+def test_stop_signals_in_a_row_stop_the_run_and_keep_it(mnist_data, tmp_path, signum, name):
+    """Three signals in quick succession: the first stops the loop, the later ones land in
+    the wrap-up, which finishes its files anyway."""
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), "--epochs", "1000", "--models",
+                             "linear", "--out", str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=stop_signals_default)
+    deadline = time.monotonic() + 120
+    while not ((out / "linear.csv").exists()
+               and len((out / "linear.csv").read_text().splitlines()) >= 3):   # epoch 1
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1]
+        time.sleep(0.05)
+    for _ in range(3):
+        proc.send_signal(signum)
+        time.sleep(0.15)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in stderr
+    epoch = load_history(out / "linear.csv")[-1].epoch
+    summary = (out / "summary.txt").read_text()
+    assert summary.startswith(f"status: interrupted by {name} after epoch {epoch} of linear\n")
+    assert f"kept in {out}: settings.json, linear.csv, summary.txt" in stderr

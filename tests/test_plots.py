@@ -127,3 +127,38 @@ def test_the_first_layer_is_the_classes_or_the_hidden_units():
     fig = plots.first_layer(mlp)
     assert fig._suptitle.get_text().startswith("first layer: the 16 hidden units' weights (W1)")
     assert sum(1 for ax in fig.axes if ax.images) == 16
+
+
+def test_a_short_run_marks_its_epochs_and_scales_to_the_trained_ones():
+    """A quick look of two epochs: each measurement is a visible point, and the y scale is
+    that of epochs 1 and 2, not stretched to epoch 0's loss near log 10 = 2.30 (the x label
+    says where epoch 0 is)."""
+    start = Epoch(0, 2.30, 2.30, 0.90, 0.91)
+    trained = [start, Epoch(1, 0.36, 0.34, 0.103, 0.094), Epoch(2, 0.32, 0.31, 0.092, 0.088)]
+    fig = plots.curves(trained, knet_2016())
+    nll, error = fig.axes
+    train = [line for line in nll.get_lines() if line.get_label() == "train"][0]
+    assert train.get_marker() == "o" and list(train.get_xdata()) == [0, 1, 2]
+    spread = 0.36 - 0.31                                  # the trained epochs' NLL range
+    low, high = nll.get_ylim()
+    assert 0.31 - spread < low < 0.31 and 0.36 < high < 0.36 + spread
+    assert "epoch 0, the initial weights, is off the scale: 2.30" in nll.get_xlabel()
+    assert "off the scale: 0.91" in error.get_xlabel()
+
+
+def test_a_long_run_is_drawn_as_lines_and_an_epoch_0_on_scale_changes_nothing():
+    long = [Epoch(e, 0.5 - 0.01 * e, 0.55 - 0.01 * e, 0.1 - 0.002 * e, 0.11 - 0.002 * e)
+            for e in range(0, plots.MARKED + 1)]           # epoch 0: one step above epoch 1
+    fig = plots.curves(long)
+    assert all(line.get_marker() in ("None", None, "") for line in fig.axes[0].get_lines())
+    assert fig.axes[0].get_xlabel() == "epochs"           # epoch 0 is within the range
+
+
+def test_a_long_reference_label_puts_the_legend_below_the_panels():
+    """"for information" makes a label too long to sit inside a panel without covering a
+    curve: one legend goes below both, as for several runs."""
+    fig = plots.curves(history(2), {"next lecture: 784-100-10, for information": knet_mlp_2016()})
+    assert len(fig.legends) == 1 and all(ax.get_legend() is None for ax in fig.axes)
+    assert "train (next lecture: 784-100-10, for information)" in legend_labels(fig)
+    assert all(ax.get_legend() is not None
+               for ax in plots.curves(history(2), {"next lecture": knet_mlp_2016()}).axes)

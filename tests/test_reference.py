@@ -1,12 +1,16 @@
 """The notes' numbers and compare: checked against values written here from the notes,
 and against deviations built by hand, not against the code's own output."""
+import json
 import math
 from dataclasses import astuple
+from pathlib import Path
 
 import pytest
 
-from knetlike.history import Epoch
-from knetlike.reference import REFERENCE_RUN, TOLERANCE, compare, knet_2016, knet_mlp_2016
+from knetlike.history import Epoch, load_history
+from knetlike.reference import (NEXT_LECTURE_FINAL_TEST_ERROR, NEXT_LECTURE_RUN,
+                                NEXT_LECTURE_SPREAD, REFERENCE_RUN, TOLERANCE, compare, knet_2016,
+                                knet_mlp_2016, mean_deviations)
 
 
 def test_the_reference_run_settings_are_the_notes():
@@ -84,3 +88,34 @@ def test_histories_without_a_common_epoch_cannot_be_compared(ours):
     reference = [reference_row(e) for e in range(1, 6)]
     with pytest.raises(ValueError, match=r"no epoch in common .*the reference: 1\.\.5"):
         compare(ours, reference)
+
+
+def test_the_committed_next_lecture_run_follows_the_figure():
+    """The README's MLP run (NEXT_LECTURE_RUN, seed 0, committed beside the figures it
+    draws) follows the next lecture's figure about as closely as three seeds did: per
+    column within twice their mean |ours - figure| (0.0011 / 0.0042 / 0.0004 / 0.0008, as
+    measured for issue 26), and it ends within their range of final test errors."""
+    run = Path(__file__).parents[1] / "docs" / "figures" / "data" / "mnist-mlp"
+    settings = json.loads((run / "settings.json").read_text())
+    assert {key: settings[key] for key in NEXT_LECTURE_RUN} == NEXT_LECTURE_RUN
+    history = load_history(run / "history.csv")
+    assert NEXT_LECTURE_SPREAD == dict(train_nll=0.0011, test_nll=0.0042, train_error=0.0004,
+                                       test_error=0.0008)
+    for column, mean in mean_deviations(history, knet_mlp_2016()).items():
+        assert mean <= 2 * NEXT_LECTURE_SPREAD[column], column
+    low, high = NEXT_LECTURE_FINAL_TEST_ERROR
+    assert (low, high) == (0.0193, 0.0207)
+    assert low <= round(history[-1].test_error, 4) <= high
+
+
+def test_mean_deviations_average_over_the_common_epochs():
+    reference = [reference_row(e) for e in range(1, 6)]
+    ours = [Epoch(e, *(r + d for r, d in zip(astuple(reference_row(e))[1:], deviation)))
+            for e, deviation in DEVIATIONS.items()]
+    ours.append(Epoch(0, 9.0, 9.0, 0.5, 0.5))             # epoch 0: in no reference
+    means = mean_deviations(ours, reference)
+    # epochs 2..5 of DEVIATIONS, by column: |0.25|+0+|0.125|... over 4 epochs
+    assert means == dict(train_nll=(0.25 + 0.125 + 0.0 + 0.0625) / 4,
+                         test_nll=(0.0 + 0.5 + 0.25 + 0.125) / 4,
+                         train_error=(0.0625 + 0.0 + 0.125 + 0.03125) / 4,
+                         test_error=(0.03125 + 0.0625 + 0.0 + 0.25) / 4)

@@ -67,12 +67,19 @@ def refused(main, argv, capsys, status=2) -> str:
     (["--dtype", "float16"], "argument --dtype: invalid choice"),
     (["--l1", "-0.001"], "argument --l1: must be a finite number >= 0, got '-0.001'"),
     (["--l2", "inf"], "argument --l2: must be a finite number >= 0, got 'inf'"),
-    (["--dropout", "1"], "argument --dropout: must be a probability in [0, 1), got '1'"),
-    (["--dropout", "-0.1"], "argument --dropout: must be a probability in [0, 1)"),
+    (["--dropout", "1"], "argument --dropout: must be a number in [0, 1), got '1'"),
+    (["--dropout", "-0.1"], "argument --dropout: must be a number in [0, 1)"),
     (["--dropout", "0.2", "0.3", "0.4"], "argument --dropout: give P_INPUT, then P_HIDDEN"),
     (["--dropout", "0.2", "0.5"], "P_HIDDEN only with --hidden"),
     (["--out", ""], "argument --out: an empty name is no directory"),
     (["--out", "x" * 300], "File name too long"),
+    (["--out", "."], "argument --out: . names no directory of its own"),
+    (["--out", "/"], "argument --out: / names no directory of its own"),
+    (["--winit", "1e38"], "argument --winit: 1e+38 overflows float32"),
+    (["--lr", "1e39"], "argument --lr: 1e+39 overflows float32"),
+    (["--l1", "1e39"], "argument --l1: 1e+39 overflows float32"),
+    (["--l2", "1e300", "--dtype", "float32"], "argument --l2: 1e+300 overflows float32"),
+    (["--winit", "1e308", "--dtype", "float64"], "argument --winit: 1e+308 overflows float64"),
 ])
 def test_mnist_refuses_bad_flags_before_writing_anything(scripts, empty, capsys, argv, message):
     assert message in refused(scripts["mnist"].main, argv, capsys)
@@ -83,8 +90,19 @@ def test_mnist_refuses_a_model_too_large_for_memory(scripts, empty, capsys):
     """--hidden 1000000000: W1 alone is 784e9 numbers; refused naming the size and the
     memory it would need, before anything is allocated or written."""
     err = refused(scripts["mnist"].main, ["--hidden", "1000000000"], capsys)
-    assert "argument --hidden: --hidden 1000000000 in float32 would need" in err
+    assert "argument --hidden: --hidden 1000000000 with --batchsize 100 in float32 would " \
+        "need" in err
     assert "GiB" in err and list(empty.iterdir()) == []
+
+
+def test_mnist_counts_the_batchs_activations_in_the_memory_it_needs(scripts, empty, capsys,
+                                                                    monkeypatch):
+    """24,000 hidden units are small as weights (75 MB) but a batch of 60,000 through them
+    is 5.8 GB per activation: refused before anything is written (on a 64 GiB machine too)."""
+    monkeypatch.setattr("knetlike.checks.available_memory", lambda: 64 << 30)
+    err = refused(scripts["mnist"].main, ["--hidden", "24000", "--batchsize", "60000"], capsys)
+    assert "--hidden 24000 with --batchsize 60000 in float32 would need" in err
+    assert list(empty.iterdir()) == []
 
 
 def test_mnist_refuses_an_output_path_through_a_dangling_link(scripts, empty, capsys):
@@ -161,10 +179,10 @@ def test_compare_refuses_what_is_not_a_regular_file(scripts, tmp_path, capsys, m
 
 @pytest.mark.parametrize("rows, message", [
     ([(1, .3, .3, .1, .1), (2, .2, .2, .1, .1), (2, .1, .1, .1, .1)],
-     "row 3: epoch 2 after epoch 2; a history's epochs are whole numbers from 1 up, each once"),
+     "row 3: epoch 2 after epoch 2; a history's epochs are whole numbers from 0 up, each once"),
     ([(2, .3, .3, .1, .1), (1, .2, .2, .1, .1)], "row 2: epoch 1 after epoch 2"),
     ([(-1, .3, .3, .1, .1)], "row 1: epoch -1;"),
-    ([(0, .3, .3, .1, .1)], "row 1: epoch 0;"),
+    ([(1, .3, .3, .1, .1), (0, .3, .3, .1, .1)], "row 2: epoch 0 after epoch 1;"),
     ([(1, .3, .3, 1.5, .1)], "row 1, train_error: 1.5, but an error is a fraction in [0, 1]"),
     ([(1, .3, .3, .1, -0.1)], "row 1, test_error: -0.1, but an error is a fraction in [0, 1]"),
     ([(1, -.3, .3, .1, .1)], "row 1, train_nll: -0.3, but a loss is >= 0"),
@@ -184,8 +202,8 @@ def test_compare_warns_of_values_that_are_not_finite_and_leaves_them_out(scripts
     monkeypatch.setattr(scripts["compare"].plots, "save", lambda fig, out: figures.append(fig))
     assert scripts["compare"].main([str(path), "--out", str(tmp_path / "out.png")]) == 0
     err = capsys.readouterr().err
-    assert f"{path}, row 2, train_nll: nan is not finite; left out of the figure" in err
-    assert f"{path}, row 3, train_nll: inf is not finite" in err
+    assert f"{path}, row 2, train_nll: nan cannot be drawn; left out of the figure" in err
+    assert f"{path}, row 3, train_nll: inf cannot be drawn" in err
     train = figures[0].axes[0].get_lines()[0]
     assert train.get_label() == f"train ({path})" and list(train.get_xdata()) == [1, 2, 3]
     assert train.get_ydata()[0] == .3 and np.isnan(train.get_ydata()[1:]).all()
@@ -242,4 +260,5 @@ def test_boundaries_reports_a_divergence_and_no_training_error(scripts, tmp_path
         assert lines[panel] == "diverged (weights not finite): try a smaller --lr"
     assert all(result.startswith(("training error ", "diverged ")) for result in lines.values())
     assert "boundaries.py: a model diverged" in captured.err
-    assert sorted(p.name for p in out.iterdir()) == ["boundaries.png", "boundaries_mlp.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["boundaries.png", "boundaries_mlp.png",
+                                                     "settings.json", "summary.txt"]

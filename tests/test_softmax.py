@@ -56,7 +56,7 @@ def test_huge_scores_give_the_exact_finite_loss_and_gradient(s, dtype):
     ypred = (s * np.array([[1, -1], [-1, 1]])).astype(dtype)
     ygold = kl.onehot([0, 0], 2, dtype=dtype)
     phat = (ypred == ypred.max(axis=0)).astype(dtype)
-    for f in (kl.softloss, kl.softloss_primitive):
+    for f in (kl.softloss, kl.nll):
         loss, g = f(ygold, ypred), kl.grad(f, 1)(ygold, ypred)
         assert np.isfinite(loss) and np.all(np.isfinite(g))
         assert loss == pytest.approx(abs(s))
@@ -79,7 +79,7 @@ def test_float32_in_float32_out(rng):
     assert kl.predict(w, x).dtype == np.float32
     assert kl.probs(kl.predict(w, x)).dtype == np.float32
     assert np.asarray(kl.softmax(w, x, ygold)).dtype == np.float32
-    assert np.asarray(kl.softloss_primitive(ygold, kl.predict(w, x))).dtype == np.float32
+    assert np.asarray(kl.nll(ygold, kl.predict(w, x))).dtype == np.float32
     for gradient in (kl.softmax_gradient, kl.train_gradient, kl.analytic_gradient):
         assert [g.dtype for g in gradient(w, x, ygold)] == [np.float32, np.float32]
 

@@ -88,8 +88,8 @@ def test_fit_reports_one_line_per_epoch_and_keeps_the_history():
     batches = kl.minibatch(x, kl.onehot(labels, 4), 50)
     history = kl.fit(w, batches, (x, labels), (x[:, :50], labels[:50]), epochs=3, lr=0.5,
                      report=lambda e: lines.append(str(e)))
-    assert [e.epoch for e in history] == [1, 2, 3]
-    assert lines[0].startswith("epoch:1 softloss:") and " zeroone:" in lines[0]
+    assert [e.epoch for e in history] == [0, 1, 2, 3]          # mnist.jl's report(0) first
+    assert lines[1].startswith("epoch:1 softloss:") and " zeroone:" in lines[1]
     assert history[-1].train_nll < history[0].train_nll
     last = history[-1]
     assert (last.train_nll, last.train_error) == pytest.approx(kl.evaluate(w, x, labels))
@@ -104,7 +104,7 @@ def test_a_diverging_run_stops_and_keeps_the_last_finite_weights():
     with pytest.raises(kl.Diverged, match="epoch 1: the loss is not finite.*try a smaller lr"):
         kl.fit(w, kl.minibatch(x, kl.onehot(labels, 4), 50), (x, labels), (x, labels),
                epochs=5, lr=1e30, history=history, report=None)
-    assert history == []
+    assert [e.epoch for e in history] == [0]
     assert all(np.array_equal(a, b) for a, b in zip(w, before))
 
 
@@ -130,7 +130,7 @@ def test_an_interrupted_run_keeps_the_finished_epochs():
     with pytest.raises(KeyboardInterrupt):
         kl.fit(w, data, (x, labels), (x, labels), epochs=5, lr=0.5, gradient=ctrl_c_at(10),
                history=history, report=None)
-    assert [e.epoch for e in history] == [1, 2]            # epoch 2 was being measured: kept
+    assert [e.epoch for e in history] == [0, 1, 2]         # epoch 2 was being measured: kept
     assert all(np.array_equal(a, b) for a, b in zip(w, two_epochs))   # not half of epoch 3
 
 
@@ -143,7 +143,7 @@ def test_fit_takes_a_function_for_new_batches_every_epoch():
         seen.append(epoch)
         return kl.minibatch(x, y, 50, shuffle=True, rng=rng)
     history = kl.fit(w, shuffled, (x, labels), (x, labels), epochs=3, lr=0.5, report=None)
-    assert seen == [1, 2, 3] and len(history) == 3
+    assert seen == [1, 2, 3] and len(history) == 4
 
 
 def test_fit_continues_numbering_from_an_existing_history():
@@ -151,7 +151,7 @@ def test_fit_continues_numbering_from_an_existing_history():
     data = kl.minibatch(x, kl.onehot(labels, 4), 50)
     history = kl.fit(w, data, (x, labels), (x, labels), epochs=2, lr=0.5, report=None)
     kl.fit(w, data, (x, labels), (x, labels), epochs=1, lr=0.5, history=history, report=None)
-    assert [e.epoch for e in history] == [1, 2, 3]
+    assert [e.epoch for e in history] == [0, 1, 2, 3]
 
 
 def test_an_interruption_inside_report_leaves_history_and_w_in_step():
@@ -164,7 +164,7 @@ def test_an_interruption_inside_report_leaves_history_and_w_in_step():
             raise KeyboardInterrupt
     with pytest.raises(KeyboardInterrupt):
         kl.fit(w, data, (x, labels), (x, labels), epochs=5, lr=0.5, history=history, report=report)
-    assert [e.epoch for e in history] == [1, 2]
+    assert [e.epoch for e in history] == [0, 1, 2]
     last = history[-1]
     assert (last.train_nll, last.train_error) == pytest.approx(kl.evaluate(w, x, labels))
 
@@ -184,19 +184,21 @@ def test_ctrl_c_while_waiting_for_a_measurement_still_records_that_epoch(monkeyp
     real_measure = train_module.measure
 
     def interrupted_measure(*args):
-        """Ctrl-C arrives while the epoch is being measured: wherever the main thread is
-        then (finishing the loop, or waiting for this result), the epoch must be kept."""
-        os.kill(os.getpid(), signal.SIGINT)
+        """Ctrl-C arrives while epoch 1 is being measured: wherever the main thread is then
+        (finishing the loop, or waiting for this result), the epoch must be kept."""
+        if not np.array_equal(args[0][0], w0):      # not the initial weights: epoch 1
+            os.kill(os.getpid(), signal.SIGINT)
         return real_measure(*args)
     monkeypatch.setattr(train_module, "measure", interrupted_measure)
     w, x, labels = toy()
+    w0 = w[0].copy()
     data = kl.minibatch(x, kl.onehot(labels, 4), 50)
     trained = [wi.copy() for wi in w]
     kl.train(trained, data, lr=0.5)
     history = []
     with pytest.raises(KeyboardInterrupt):
         kl.fit(w, data, (x, labels), (x, labels), epochs=1, lr=0.5, history=history, report=None)
-    assert [e.epoch for e in history] == [1]
+    assert [e.epoch for e in history] == [0, 1]
     assert all(np.array_equal(a, b) for a, b in zip(w, trained))
 
 
@@ -208,7 +210,7 @@ def test_divergence_after_good_epochs_keeps_the_last_good_one():
     huge = [(x * np.float32(1e18), y) for x, y in data]           # now the products overflow
     with pytest.raises(kl.Diverged, match="epoch 3: the loss is not finite"):
         kl.fit(w, huge, (x, labels), (x, labels), epochs=3, lr=1e30, history=good, report=None)
-    assert [e.epoch for e in good] == [1, 2]
+    assert [e.epoch for e in good] == [0, 1, 2]
     assert all(np.array_equal(a, b) for a, b in zip(w, after_two))
 
 
@@ -267,7 +269,7 @@ def test_ctrl_c_swallowed_in_a_step_stops_fit_and_keeps_the_finished_epochs():
     with pytest.raises(KeyboardInterrupt):
         kl.fit(w, batches, (x, labels), (x, labels), epochs=5, lr=0.5, history=history,
                gradient=swallowing_gradient(25, calls), report=None)
-    assert len(calls) == 25 and [e.epoch for e in history] == [1, 2]
+    assert len(calls) == 25 and [e.epoch for e in history] == [0, 1, 2]
     assert kl.evaluate(w, x, labels) == (history[-1].train_nll, history[-1].train_error)
 
 
@@ -373,22 +375,27 @@ def test_fit_can_measure_only_after_the_last_epoch():
     w, x, labels = toy()
     data = kl.minibatch(x, kl.onehot(labels, 4), 50)
     expected, lines = trained(w, data, 3), []
-    history = kl.fit(w, data, (x, labels), (x, labels), epochs=3, lr=0.5, measure_every=None,
+    history = kl.fit(w, data, (x, labels), (x, labels), epochs=3, lr=0.5, fast=True,
                      gradient=kl.analytic_gradient, report=lines.append)
-    assert [e.epoch for e in history] == [3] and [e.epoch for e in lines] == [3]
+    assert [e.epoch for e in history] == [0, 3] and [e.epoch for e in lines] == [0, 3]
     assert all(np.array_equal(a, b) for a, b in zip(w, expected))
-    assert (history[0].train_nll, history[0].train_error) == pytest.approx(
+    assert (history[1].train_nll, history[1].train_error) == pytest.approx(
         kl.evaluate(w, x, labels))
+    assert (history[0].train_nll, history[0].train_error) == pytest.approx(
+        kl.evaluate(toy()[0], x, labels))             # epoch 0: the initial weights
 
 
-def test_fit_measures_every_kth_epoch_and_the_last():
+def test_fit_starts_with_epoch_0_and_measures_every_epoch():
     w, x, labels = toy()
+    w0 = [wi.copy() for wi in w]
     data = kl.minibatch(x, kl.onehot(labels, 4), 50)
-    history = kl.fit(w, data, (x, labels), (x, labels), epochs=5, lr=0.5, measure_every=2,
-                     report=None)
-    assert [e.epoch for e in history] == [2, 4, 5]
+    lines = []
+    history = kl.fit(w, data, (x, labels), (x, labels), epochs=2, lr=0.5, report=lines.append)
+    assert [e.epoch for e in history] == [0, 1, 2] and lines == history
+    assert (history[0].train_nll, history[0].train_error) == pytest.approx(
+        kl.evaluate(w0, x, labels))
     kl.fit(w, data, (x, labels), (x, labels), epochs=1, lr=0.5, history=history, report=None)
-    assert history[-1].epoch == 6                 # numbering goes on from the last epoch
+    assert [e.epoch for e in history] == [0, 1, 2, 3]   # numbering goes on; no second epoch 0
 
 
 def test_an_interrupted_unmeasured_run_measures_the_epoch_it_reached():
@@ -396,11 +403,11 @@ def test_an_interrupted_unmeasured_run_measures_the_epoch_it_reached():
     data = kl.minibatch(x, kl.onehot(labels, 4), 50)      # 4 steps per epoch
     two_epochs, history = trained(w, data, 2), []
     with pytest.raises(KeyboardInterrupt):
-        kl.fit(w, data, (x, labels), (x, labels), epochs=100, lr=0.5, measure_every=None,
+        kl.fit(w, data, (x, labels), (x, labels), epochs=100, lr=0.5, fast=True,
                gradient=ctrl_c_at(10), history=history, report=None)
-    assert [e.epoch for e in history] == [2]
+    assert [e.epoch for e in history] == [0, 2]
     assert all(np.array_equal(a, b) for a, b in zip(w, two_epochs))
-    assert history[0].train_nll == pytest.approx(kl.evaluate(w, x, labels)[0])
+    assert history[1].train_nll == pytest.approx(kl.evaluate(w, x, labels)[0])
 
 
 def test_divergence_between_measurements_keeps_the_last_finite_epoch():
@@ -413,9 +420,9 @@ def test_divergence_between_measurements_keeps_the_last_finite_epoch():
         g = kl.analytic_gradient(w, x, ygold)
         return [gi * np.float32(np.inf) for gi in g] if len(steps) > 8 else g
     with pytest.raises(kl.Diverged, match="epoch 3: the loss is not finite.*weights of epoch 2"):
-        kl.fit(w, data, (x, labels), (x, labels), epochs=50, lr=0.5, measure_every=None,
+        kl.fit(w, data, (x, labels), (x, labels), epochs=50, lr=0.5, fast=True,
                gradient=blows_up_in_epoch_3, history=history, report=None)
-    assert [e.epoch for e in history] == [2] and len(steps) == 12   # no epoch 4 trained
+    assert [e.epoch for e in history] == [0, 2] and len(steps) == 12   # no epoch 4 trained
     assert all(np.isfinite(wi).all() for wi in w)
 
 
@@ -431,8 +438,10 @@ def test_after_epoch_sees_each_epochs_weights():
         assert np.array_equal(W, trained(w0, data, epoch)[0])
 
 
-def test_measure_every_must_be_a_whole_number():
+def test_an_unknown_option_is_refused_before_anything_changes():
     w, x, labels = toy()
-    with pytest.raises(ValueError, match="measure_every must be a whole number >= 1"):
+    before = [wi.copy() for wi in w]
+    with pytest.raises(ValueError, match="unknown option 'measure_every'"):
         kl.fit(w, kl.minibatch(x, kl.onehot(labels, 4), 50), (x, labels), (x, labels),
-               epochs=1, lr=0.5, measure_every=0, report=None)
+               epochs=1, lr=0.5, measure_every=2, report=None)
+    assert all(np.array_equal(a, b) for a, b in zip(w, before))

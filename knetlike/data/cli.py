@@ -3,6 +3,8 @@
     fetch mnist      get MNIST into the cache (or find it in --data / $KNETLIKE_DATA)
     fetch fashion    the same for Fashion-MNIST
     verify           check every local file against its SHA-256; exit 1 if one is bad
+                     (or if a dataset named lacks a good set); with nothing fetched it
+                     says so, and exits 0: no file is bad
     info             where the files are, their sizes, and whether their checksums match
 
 A directory named with --data (or $KNETLIKE_DATA) is the only place looked in: every
@@ -46,12 +48,13 @@ def _chosen(names: list[str]) -> list[Dataset]:
     return list(dict.fromkeys(chosen))
 
 
-def _report(dataset: Dataset, root: str | None, details: bool) -> tuple[bool, bool]:
+def _report(dataset: Dataset, root: str | None, details: bool) -> tuple[bool, bool, int]:
     """Print the state of each existing local directory of `dataset`.
 
-    Returns (no bad file anywhere, some directory holds a complete good set)."""
+    Returns (no bad file anywhere, some directory holds a complete good set, how many
+    files were found and checked)."""
     print(dataset.title)
-    clean, complete = True, False
+    clean, complete, found = True, False, 0
     for label, directory in local_places(dataset, root):
         if not directory.is_dir():
             print(f"  {label} {directory}: {absent(dataset, directory)}")
@@ -64,7 +67,8 @@ def _report(dataset: Dataset, root: str | None, details: bool) -> tuple[bool, bo
             print(f"    {shown:<28} {size}{'checksum ' if details and path else ''}{status}")
         clean &= all(status in ("ok", "missing") for _, _, status in rows)
         complete |= all(status == "ok" for _, _, status in rows)
-    return clean, complete
+        found += sum(path is not None for _, path, _ in rows)
+    return clean, complete, found
 
 
 def absent(dataset: Dataset, directory: Path) -> str:
@@ -106,11 +110,18 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Check local files; fail on any bad file, or on a named dataset with no good set."""
-    ok = True
+    ok, checked = True, 0
     for dataset in _chosen(args.dataset):
-        clean, complete = _report(dataset, args.data, details=False)
+        clean, complete, found = _report(dataset, args.data, details=False)
         ok &= _named_ok(dataset, args.data) and clean and (complete or not args.dataset)
-    print("all checked files are good" if ok else "verification FAILED")
+        checked += found
+    if not ok:
+        print("verification FAILED")
+    elif checked == 0:       # nothing is bad, but nothing was checked either: say so
+        print("nothing to verify: no file is fetched yet (`python -m knetlike.data fetch "
+              "mnist`, or fashion)")
+    else:
+        print(f"all checked files are good ({checked} file{'s' * (checked != 1)})")
     return 0 if ok else 1
 
 
