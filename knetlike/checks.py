@@ -1,16 +1,59 @@
 """Argument checks for the public entry points.
 
-They run at the entry points (``loss``, ``predict``, ``train``, ``fit``, ...), outside the
-functions that autograd traces, and before anything changes: a refused call leaves ``w``
-as it was. Each error names the argument, what it got, and what it needs.
+They run at the entry points (``loss``, ``predict``, ``train``, ``fit``, ...) and before
+anything changes: a refused call leaves ``w`` as it was. Each error names the argument,
+what it got, and what it needs.
+
+Once per call: the outermost public function checks what the functions it calls would
+(``train`` checks its options and every batch of a list before the first step), and while
+it runs they do not check again (``checked_by``, ``arguments_checked``): ``loss`` called
+by you checks its batch; called by ``train`` at every step, it does not.
 """
 from __future__ import annotations
 
+import contextvars
+import functools
 import math
 import os
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import numpy as np
 from autograd.tracer import getval
+
+# True while a public function runs whose checks covered what it calls (in this thread).
+_CHECKED = contextvars.ContextVar("knetlike_arguments_checked", default=False)
+
+
+def caller_checked() -> bool:
+    """Whether a public function further up has checked what this call is given."""
+    return _CHECKED.get()
+
+
+@contextmanager
+def arguments_checked() -> Iterator[None]:
+    """Within the block, the public functions called do not check their arguments again."""
+    token = _CHECKED.set(True)
+    try:
+        yield
+    finally:
+        _CHECKED.reset(token)
+
+
+def checked_by(check: Callable[..., object]) -> Callable:
+    """Decorate a public function: called from outside, ``check(*args, **kwargs)`` first
+    (it raises what is wrong), then the function with ``arguments_checked``; called by
+    another public function, the function alone."""
+    def decorate(function: Callable) -> Callable:
+        @functools.wraps(function)
+        def entry(*args, **kwargs):
+            if _CHECKED.get():
+                return function(*args, **kwargs)
+            check(*args, **kwargs)
+            with arguments_checked():
+                return function(*args, **kwargs)
+        return entry
+    return decorate
 
 
 def check_whole(value, name: str, least: int = 1) -> int:
@@ -123,7 +166,14 @@ def check_model(w, x=None, ygold=None, layers: int | None = None) -> None:
                              f"({rows_name}, 1) = {(W[0], 1)} to match {W_name} {W}, got shape "
                              f"{b}; reshape it with b.reshape(-1, 1)")
         rows = W[0]
-    D, C = np.shape(w[0])[1], rows
+    check_data(w, x, ygold)
+
+
+def check_data(w, x=None, ygold=None) -> None:
+    """Check ``x`` (D x N) and ``ygold`` (C x N, probability vectors) against a model ``w``
+    that ``check_model`` has passed."""
+    w = getval(w)
+    D, C = np.shape(w[0])[1], np.shape(w[-2])[0]
     if x is not None:
         xs = np.shape(x)
         if len(xs) != 2 or xs[0] != D:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator
@@ -171,3 +172,12 @@ def cleanup_on_termination() -> Iterator[None]:
     finally:
         for sig in ours:
             signal.signal(sig, signal.SIG_DFL)
+
+
+def say(message: str) -> None:
+    """A note on stderr, where it does not mix with results, if stderr still takes it (a
+    pipe such as ``2>&1 | head`` closes it): the one way the package and its scripts talk."""
+    try:
+        print(message, file=sys.stderr, flush=True)
+    except OSError:
+        pass

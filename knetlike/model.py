@@ -27,7 +27,7 @@ import autograd.numpy as np
 from autograd.extend import defvjp, primitive
 from autograd.tracer import getval
 
-from .checks import check_batch, check_model, check_number, check_rng
+from .checks import check_batch, check_model, check_number, check_rng, checked_by
 from .derivatives import penalty_grad, predict_backward, relu_backward, softloss_grad
 from .softmax import logp, softloss
 
@@ -80,6 +80,13 @@ defvjp(nll,
 
 # --- mnist.jl's model --------------------------------------------------------------------
 
+def check_predict(w: list, x, pdrop=0, rng=None) -> None:
+    """``predict``'s arguments: ``w`` a model that fits ``x``, and the dropout options."""
+    check_model(w, x)
+    check_options(pdrop=pdrop, rng=rng)
+
+
+@checked_by(check_predict)
 def predict(w: list, x, pdrop=0, rng=None):
     """The scores ``ypred`` (C x N) of the model ``w = [W1, b1, ..., WL, bL]`` on ``x`` (D x N).
 
@@ -89,26 +96,38 @@ def predict(w: list, x, pdrop=0, rng=None):
     after each hidden relu (training only; one number is used for both); ``rng`` draws the
     masks (a seed or a Generator).
     """
-    check_model(w, x)
     p_input, p_hidden = dropout_rates(pdrop)
-    rng = check_rng(rng) if p_input or p_hidden else None
+    rng = check_rng(rng) if p_input or p_hidden else None     # a seed becomes a Generator
     x = dropout(x, p_input, rng)
     for i in range(0, len(w) - 2, 2):
         x = dropout(relu(layer(w, i, x)), p_hidden, rng)
     return layer(w, len(w) - 2, x)
 
 
+def check_loss(w: list, x, ygold, l1: float = 0, l2: float = 0, pdrop=0, rng=None) -> None:
+    """``loss``'s arguments: a batch that fits the model ``w``, and the options."""
+    check_batch(w, x, ygold)
+    check_options(l1, l2, pdrop, rng)
+
+
+@checked_by(check_loss)
 def loss(w: list, x, ygold, l1: float = 0, l2: float = 0, pdrop=0, rng=None):
     """mnist.jl's ``loss``: the mean NLL of ``predict(w, x)``; with the companion notebook's
     penalties, ``+ l1 sum|W| + l2 sum W^2`` over every layer's W, and its dropout ``pdrop``.
 
     ``grad(loss)`` is the gradient that ``train`` takes by default.
     """
-    check_batch(w, x, ygold)
     J = nll(ygold, predict(w, x, pdrop, rng))
     return J + penalty(w, l1, l2) if l1 or l2 else J
 
 
+def check_analytic(w: list, x, ygold, l1: float = 0, l2: float = 0) -> None:
+    """``analytic_gradient``'s arguments: a batch that fits ``w``, and the penalties."""
+    check_batch(w, x, ygold)
+    check_options(l1, l2)
+
+
+@checked_by(check_analytic)
 def analytic_gradient(w: list, x, ygold, l1: float = 0, l2: float = 0) -> list:
     """``[dW1, db1, ..., dWL, dbL]`` of ``loss(w, x, ygold, l1, l2)`` by hand: backpropagation.
 
@@ -121,8 +140,6 @@ def analytic_gradient(w: list, x, ygold, l1: float = 0, l2: float = 0) -> list:
     ``penalty_grad(W_l, l1, l2)`` to each ``dW_l``. The same primitives as ``predict``,
     chained by hand instead of by autograd.
     """
-    check_batch(w, x, ygold)
-    l1, l2 = check_number(l1, "l1"), check_number(l2, "l2")
     h = [x]
     for i in range(0, len(w) - 2, 2):
         h.append(relu(layer(w, i, h[-1])))
@@ -139,6 +156,13 @@ def analytic_gradient(w: list, x, ygold, l1: float = 0, l2: float = 0) -> list:
 
 # --- the companion notebook: penalties and dropout ----------------------------------------
 
+def check_penalty(w: list, l1: float = 0, l2: float = 0) -> None:
+    """``penalty``'s arguments: a model's ``w`` (a W and a b per layer), and the weights."""
+    check_model(w)
+    check_options(l1, l2)
+
+
+@checked_by(check_penalty)
 @primitive
 def penalty(w: list, l1: float = 0, l2: float = 0):
     """``l1 sum_l sum |W_l| + l2 sum_l sum W_l^2``: the W's of ``w[0::2]``, never the b's.
@@ -146,15 +170,24 @@ def penalty(w: list, l1: float = 0, l2: float = 0):
     L1 pulls every weight towards 0 by the same force, L2 in proportion to its size; both
     trade a little training loss for weights that fit the training set less closely.
     """
-    check_model(w)
-    l1, l2 = check_number(l1, "l1"), check_number(l2, "l2")
     return sum(l1 * np.abs(W).sum() + l2 * (W * W).sum() for W in w[0::2])
 
 
-defvjp(penalty, lambda P, w, l1=0, l2=0: lambda g: [
+defvjp(penalty.__wrapped__, lambda P, w, l1=0, l2=0: lambda g: [      # the primitive
+
     g * penalty_grad(w[k], l1, l2) if k % 2 == 0 else 0.0 for k in range(len(w))])
 
 
+def check_dropout_arguments(x, p: float, rng=None) -> None:
+    """``dropout``'s arguments: floats to drop, a probability below 1, a seed or Generator."""
+    dtype = np.result_type(getval(x))
+    if not np.issubdtype(dtype, np.floating):
+        raise ValueError(f"dropout: x must hold floats, got dtype {dtype}; convert it with "
+                         f"x.astype(np.float32)")
+    check_options(pdrop=p, rng=rng)
+
+
+@checked_by(check_dropout_arguments)
 def dropout(x, p: float, rng=None):
     """The notebook's ``dropout``: each entry of ``x`` is zeroed with probability ``p`` and the
     kept ones are divided by ``1 - p``, so every entry keeps its expected value.
@@ -166,12 +199,8 @@ def dropout(x, p: float, rng=None):
     """
     if p == 0:
         return x
-    p, dtype = check_dropout(p), np.result_type(getval(x))
-    if not np.issubdtype(dtype, np.floating):
-        raise ValueError(f"dropout: x must hold floats, got dtype {dtype}; convert it with "
-                         f"x.astype(np.float32)")
     keep = random_bits(np.shape(x), check_rng(rng)) >= round(p * 65536)
-    return x * (keep / np.asarray(1 - p, dtype=dtype))
+    return x * (keep / np.asarray(1 - p, dtype=getval(x).dtype))
 
 
 def random_bits(shape: tuple, rng) -> np.ndarray:
@@ -181,14 +210,22 @@ def random_bits(shape: tuple, rng) -> np.ndarray:
     return raw.reshape(shape, order="F")
 
 
-def check_dropout(p) -> float:
-    """A dropout probability in ``[0, 1)`` (1 would drop everything and divide by 0)."""
-    return check_number(p, "the dropout probability p", 0, 1, below=True)
-
-
 def dropout_rates(pdrop) -> tuple[float, float]:
     """``(p_input, p_hidden)`` from the notebook's ``pdrop``: one number for both, or a pair."""
+    p_input, p_hidden = pdrop if isinstance(pdrop, (tuple, list)) else (pdrop, pdrop)
+    return p_input, p_hidden
+
+
+def check_options(l1: float = 0, l2: float = 0, pdrop=0, rng=None) -> None:
+    """The companion notebook's options: penalties ``>= 0``, dropout probabilities in
+    ``[0, 1)`` (1 would drop everything and divide by 0), one or a pair ``(p_input,
+    p_hidden)``, and an ``rng`` that is None, a seed or a Generator."""
+    check_number(l1, "l1")
+    check_number(l2, "l2")
     rates = tuple(pdrop) if isinstance(pdrop, (tuple, list)) else (pdrop, pdrop)
     if len(rates) != 2:
         raise ValueError(f"pdrop must be a number or a pair (p_input, p_hidden), got {pdrop!r}")
-    return check_dropout(rates[0]), check_dropout(rates[1])
+    for p in rates:
+        check_number(p, "the dropout probability p", 0, 1, below=True)
+    if rng is not None:
+        check_rng(rng)

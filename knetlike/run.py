@@ -34,7 +34,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 from .files import Claim, DirectoryInUse, atomic_write, claim_directory
 from .history import Epoch, save_history
-from .machinery import (Interrupted, ignore_stop_signals, stop_name, stop_signals_noted,
+from .machinery import (Interrupted, ignore_stop_signals, say, stop_name, stop_signals_noted,
                         stop_signals_raise)
 from .train import Diverged
 
@@ -287,14 +287,6 @@ def reasons(failed: Mapping[str, OSError]) -> str:
 
 
 # --- what a run says ----------------------------------------------------------------
-
-def say(message: str) -> None:
-    """A note on stderr, if stderr still takes it (``2>&1 | head`` closes it with stdout)."""
-    try:
-        print(message, file=sys.stderr, flush=True)
-    except OSError:
-        pass
-
 
 def show(line) -> None:
     """Print a line of the run's report; ``OutputClosed`` if stdout is gone."""

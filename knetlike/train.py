@@ -20,13 +20,13 @@ import numpy as np
 from autograd.core import make_vjp
 from tqdm import tqdm
 
-from .checks import (check_batch, check_finite, check_gradient, check_labelled, check_lr,
-                     check_model, check_number, check_rng, check_whole, check_writable,
-                     layer_names)
+from .checks import (arguments_checked, caller_checked, check_batch, check_data, check_finite,
+                     check_gradient, check_labelled, check_lr, check_model, check_rng,
+                     check_whole, check_writable, checked_by, layer_names)
 from .history import Epoch
 from .machinery import one_blas_thread, stop_signals_between_steps
 from .measuring import Diverged, Measuring, evaluate
-from .model import dropout_rates, loss
+from .model import check_loss, check_options, dropout_rates, loss
 
 __all__ = ["train", "train_gradient", "fit", "evaluate", "Diverged"]
 
@@ -42,13 +42,16 @@ def train(w: list, data: Iterable, lr: float = 0.1, gradient: Callable | None = 
     ``analytic_gradient`` (the hand derivation). ``options`` are the companion notebook's:
     ``l1``, ``l2`` (penalties of the W's), ``pdrop`` (dropout) and ``rng`` (a seed or
     Generator for the dropout masks). Everything is checked before the first step: the
-    options, and every batch of a list. Returns ``w``.
+    options, and every batch of a list (of any other iterable, each batch before its step).
+    Returns ``w``.
     """
-    check_lr(lr)
-    check_trainable(w)
     gradient, options = training_gradient(gradient, **options)
-    with one_blas_thread(), stop_signals_between_steps() as stop_if_asked:
-        for x, ygold in checked(w, data, each=gradient is not train_gradient):
+    if not caller_checked():                       # fit checks these once, for every epoch
+        check_lr(lr)
+        check_trainable(w)
+        data = checked(w, data)
+    with one_blas_thread(), stop_signals_between_steps() as stop_if_asked, arguments_checked():
+        for x, ygold in data:
             g = gradient(w, x, ygold, **options)
             check_gradient(w, g, gradient)          # before any change: g must fit w
             sgd_step(w, g, lr)
@@ -62,6 +65,7 @@ def sgd_step(w: list, g: list, lr: float) -> None:
         w[i] -= lr * g[i]
 
 
+@checked_by(check_loss)
 def train_gradient(w: list, x, ygold, l1: float = 0, l2: float = 0, pdrop=0,
                    rng=None) -> list:
     """The default training gradient ``[dW1, db1, ...]`` of ``loss(w, x, ygold, l1, l2, pdrop,
@@ -87,12 +91,10 @@ def training_gradient(gradient: Callable | None, **options) -> tuple[Callable, d
     if unknown:
         raise ValueError(f"unknown option {unknown[0]!r}; train and fit take "
                          f"{', '.join(OPTIONS)}")
-    l1, l2 = check_number(options.get("l1", 0), "l1"), check_number(options.get("l2", 0), "l2")
-    used: dict = {name: value for name, value in (("l1", l1), ("l2", l2)) if value}
+    check_options(**options)
+    used = {name: options[name] for name in ("l1", "l2") if options.get(name)}
     if any(dropout_rates(options.get("pdrop", 0))):
         used.update(pdrop=options["pdrop"], rng=check_rng(options.get("rng")))
-    elif "rng" in options:
-        check_rng(options["rng"])
     gradient = train_gradient if gradient is None else gradient
     try:
         inspect.signature(gradient).bind(None, None, None, **used)
@@ -126,23 +128,29 @@ def check_trainable(w) -> None:
     check_writable(w)
 
 
-def checked(w: list, data: Iterable, each: bool) -> Iterator:
-    """The batches of ``data``: a list (or any sequence) checked whole before the first
-    step; any other iterable batch by batch, unless the gradient is the default, whose
-    ``loss`` checks its batch itself. A ValueError if there is none."""
-    whole = isinstance(data, Sequence)
-    if whole:
+def checked(w: list, data: Iterable) -> Iterable:
+    """The batches of ``data``, checked against ``w``: a list (or any sequence) whole, now;
+    any other iterable batch by batch, as the steps take them."""
+    if isinstance(data, Sequence):
         check_batches(w, data)
+        return data
+    return checked_one_by_one(w, data)
+
+
+def checked_one_by_one(w: list, data: Iterable) -> Iterator:
+    """The batches of an iterable, each checked before it is handed on."""
     count = 0
     for x, ygold in data:
-        if not whole and each:
-            check_batch(w, x, ygold)
+        check_batch(w, x, ygold)
         if count == 0:
             check_dtypes(w, x)
         count += 1
         yield x, ygold
     if count == 0:
-        raise ValueError("train: data has no batches; build them with minibatch(x, y, batchsize)")
+        raise ValueError(NO_BATCHES)
+
+
+NO_BATCHES = "train: data has no batches; build them with minibatch(x, y, batchsize)"
 
 
 def check_dtypes(w: list, x) -> None:
@@ -185,7 +193,8 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
     first = history[-1].epoch + 1 if history else 1
     quiet = not sys.stderr.isatty() if progress is None else not progress
     cause = lambda: likely_cause(lr, options)           # noqa: E731
-    with one_blas_thread(), Measuring(w, trn, tst, history, report, cause) as measuring:
+    with one_blas_thread(), Measuring(w, trn, tst, history, report, cause) as measuring, \
+            arguments_checked():
         for epoch in range(first, first + epochs):
             batches = dtrn(epoch) if callable(dtrn) else dtrn
             if callable(dtrn):
@@ -213,10 +222,18 @@ def likely_cause(lr: float, options: dict) -> str:
             f"; try a smaller lr")
 
 
-def check_batches(w: list, batches: Iterable) -> None:
-    """Every batch of a list, checked against ``w`` (``check_batch``)."""
-    for batch in batches:
-        check_batch(w, *batch)
+def check_batches(w: list, batches: Sequence) -> None:
+    """Every batch of a list checked against ``w`` (``check_batch``), and the float types of
+    the first; a ValueError if there is none."""
+    if len(batches) == 0:
+        raise ValueError(NO_BATCHES)
+    check_model(w)
+    for k, batch in enumerate(batches):
+        try:
+            check_data(w, *batch)
+        except ValueError as err:
+            raise ValueError(f"batch {k} of the data: {err}") from None
+    check_dtypes(w, batches[0][0])
 
 
 def check_fit(w: list, dtrn, trn: tuple, tst: tuple, epochs: int, lr: float) -> None:

@@ -5,7 +5,7 @@
 
 The notebook is committed without outputs, every exercise left as ``raise
 NotImplementedError``; edit the cells below, not the notebook, and run this script.
-tests/test_exercises_notebook.py holds the committed file to what this script writes and
+tests/lecture/test_exercises_notebook.py holds the committed file to what this script writes and
 executes it, as it is and with the library's answers filled in.
 """
 from __future__ import annotations

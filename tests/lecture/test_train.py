@@ -8,16 +8,7 @@ import pytest
 import knetlike as kl
 
 
-def toy(seed=0, C=4, D=6, N=200, dtype=np.float32):
-    """A small learnable problem: labels from a random linear model, Knet layout."""
-    rng = np.random.default_rng(seed)
-    x = np.asfortranarray(rng.standard_normal((D, N)).astype(dtype))
-    labels = np.argmax(rng.standard_normal((C, D)) @ x, axis=0)
-    w = [(0.01 * rng.standard_normal((C, D))).astype(dtype), np.zeros((C, 1), dtype)]
-    return w, x, labels
-
-
-def test_train_is_sgd_over_the_batches_in_place():
+def test_train_is_sgd_over_the_batches_in_place(toy):
     w, x, labels = toy()
     data = kl.minibatch(x, kl.onehot(labels, 4), 50)
     expected = [wi.copy() for wi in w]
@@ -31,7 +22,7 @@ def test_train_is_sgd_over_the_batches_in_place():
         assert np.allclose(got, want, atol=1e-6)
 
 
-def test_every_gradient_path_gives_the_same_weights():
+def test_every_gradient_path_gives_the_same_weights(toy):
     w0, x, labels = toy(N=1000)
     data = kl.minibatch(x, kl.onehot(labels, 4), 100)
     results = {}
@@ -45,7 +36,7 @@ def test_every_gradient_path_gives_the_same_weights():
             assert np.max(np.abs(a - b)) <= 1e-5, name
 
 
-def test_training_lowers_the_loss_and_the_error():
+def test_training_lowers_the_loss_and_the_error(toy):
     w, x, labels = toy()
     data = kl.minibatch(x, kl.onehot(labels, 4), 20)
     before = kl.evaluate(w, x, labels)
@@ -55,7 +46,7 @@ def test_training_lowers_the_loss_and_the_error():
     assert after[0] < before[0] / 2 and after[1] < 0.1
 
 
-def test_evaluate_matches_softmax_and_zeroone_in_any_block_size():
+def test_evaluate_matches_softmax_and_zeroone_in_any_block_size(toy):
     w, x, labels = toy(dtype=np.float64)
     nll, err = kl.evaluate(w, x, labels, blocksize=7)
     assert nll == pytest.approx(kl.softmax(w, x, kl.onehot(labels, 4, dtype=np.float64)))
@@ -64,13 +55,13 @@ def test_evaluate_matches_softmax_and_zeroone_in_any_block_size():
 
 
 @pytest.mark.parametrize("lr", [0, -0.1, float("nan"), float("inf"), "0.1", True])
-def test_a_bad_learning_rate_is_refused(lr):
+def test_a_bad_learning_rate_is_refused(lr, toy):
     w, x, labels = toy()
     with pytest.raises(ValueError, match="lr .*must be a finite number > 0"):
         kl.train(w, kl.minibatch(x, kl.onehot(labels, 4), 50), lr=lr)
 
 
-def test_train_names_shape_mismatches_and_empty_data():
+def test_train_names_shape_mismatches_and_empty_data(toy):
     w, x, labels = toy()
     with pytest.raises(ValueError, match="ygold must be C x N"):
         kl.train(w, [(x[:, :10], kl.onehot(labels[:10], 5))], lr=0.1)
@@ -82,7 +73,7 @@ def test_train_names_shape_mismatches_and_empty_data():
         kl.train(w, [], lr=0.1)
 
 
-def test_fit_reports_one_line_per_epoch_and_keeps_the_history():
+def test_fit_reports_one_line_per_epoch_and_keeps_the_history(toy):
     w, x, labels = toy()
     lines = []
     batches = kl.minibatch(x, kl.onehot(labels, 4), 50)
@@ -96,7 +87,7 @@ def test_fit_reports_one_line_per_epoch_and_keeps_the_history():
     assert history[-1].test_nll == pytest.approx(kl.evaluate(w, x[:, :50], labels[:50])[0])
 
 
-def test_a_diverging_run_stops_and_keeps_the_last_finite_weights():
+def test_a_diverging_run_stops_and_keeps_the_last_finite_weights(toy):
     w, x, labels = toy()
     x = x * np.float32(1e18)        # products overflow float32 once w has moved
     history = []
@@ -120,7 +111,7 @@ def ctrl_c_at(step: int):
     return gradient
 
 
-def test_an_interrupted_run_keeps_the_finished_epochs():
+def test_an_interrupted_run_keeps_the_finished_epochs(toy):
     w, x, labels = toy()
     data = kl.minibatch(x, kl.onehot(labels, 4), 50)      # 4 steps per epoch
     two_epochs = [wi.copy() for wi in w]
@@ -134,7 +125,7 @@ def test_an_interrupted_run_keeps_the_finished_epochs():
     assert all(np.array_equal(a, b) for a, b in zip(w, two_epochs))   # not half of epoch 3
 
 
-def test_fit_takes_a_function_for_new_batches_every_epoch():
+def test_fit_takes_a_function_for_new_batches_every_epoch(toy):
     w, x, labels = toy()
     y = kl.onehot(labels, 4)
     rng, seen = np.random.default_rng(3), []
@@ -146,7 +137,7 @@ def test_fit_takes_a_function_for_new_batches_every_epoch():
     assert seen == [1, 2, 3] and len(history) == 4
 
 
-def test_fit_continues_numbering_from_an_existing_history():
+def test_fit_continues_numbering_from_an_existing_history(toy):
     w, x, labels = toy()
     data = kl.minibatch(x, kl.onehot(labels, 4), 50)
     history = kl.fit(w, data, (x, labels), (x, labels), epochs=2, lr=0.5, report=None)
@@ -154,7 +145,7 @@ def test_fit_continues_numbering_from_an_existing_history():
     assert [e.epoch for e in history] == [0, 1, 2, 3]
 
 
-def test_an_interruption_inside_report_leaves_history_and_w_in_step():
+def test_an_interruption_inside_report_leaves_history_and_w_in_step(toy):
     w, x, labels = toy()
     data = kl.minibatch(x, kl.onehot(labels, 4), 50)
     history = []
@@ -169,7 +160,7 @@ def test_an_interruption_inside_report_leaves_history_and_w_in_step():
     assert (last.train_nll, last.train_error) == pytest.approx(kl.evaluate(w, x, labels))
 
 
-def test_fit_checks_the_evaluation_sets_before_training():
+def test_fit_checks_the_evaluation_sets_before_training(toy):
     w, x, labels = toy()
     before = w[0].copy()
     with pytest.raises(ValueError, match="labels has 10 entries but x has 200 columns"):
@@ -178,7 +169,7 @@ def test_fit_checks_the_evaluation_sets_before_training():
     assert np.array_equal(w[0], before)
 
 
-def test_ctrl_c_while_waiting_for_a_measurement_still_records_that_epoch(monkeypatch):
+def test_ctrl_c_while_waiting_for_a_measurement_still_records_that_epoch(monkeypatch, toy):
     import importlib
     train_module = importlib.import_module("knetlike.measuring")
     real_measure = train_module.measure
@@ -202,7 +193,7 @@ def test_ctrl_c_while_waiting_for_a_measurement_still_records_that_epoch(monkeyp
     assert all(np.array_equal(a, b) for a, b in zip(w, trained))
 
 
-def test_divergence_after_good_epochs_keeps_the_last_good_one():
+def test_divergence_after_good_epochs_keeps_the_last_good_one(toy):
     w, x, labels = toy()
     data = kl.minibatch(x, kl.onehot(labels, 4), 50)
     good = kl.fit(w, data, (x, labels), (x, labels), epochs=2, lr=0.5, report=None)
@@ -214,14 +205,14 @@ def test_divergence_after_good_epochs_keeps_the_last_good_one():
     assert all(np.array_equal(a, b) for a, b in zip(w, after_two))
 
 
-def test_fit_refuses_an_iterator_of_batches():
+def test_fit_refuses_an_iterator_of_batches(toy):
     w, x, labels = toy()
     with pytest.raises(ValueError, match="an iterator would be used up after the first epoch"):
         kl.fit(w, iter(kl.minibatch(x, kl.onehot(labels, 4), 50)), (x, labels), (x, labels),
                epochs=2, lr=0.5, report=None)
 
 
-def test_evaluate_refuses_a_bad_block_size():
+def test_evaluate_refuses_a_bad_block_size(toy):
     w, x, labels = toy()
     for blocksize in (0, -5):
         with pytest.raises(ValueError, match="blocksize must be a whole number >= 1"):
@@ -242,7 +233,7 @@ def swallowing_gradient(at_step: int, calls: list):
     return gradient
 
 
-def test_ctrl_c_stops_training_after_the_step_even_where_library_code_swallows_it():
+def test_ctrl_c_stops_training_after_the_step_even_where_library_code_swallows_it(toy):
     w, x, labels = toy()
     batches = kl.minibatch(x, kl.onehot(labels, 4), 20)          # 10 steps
     calls = []
@@ -255,14 +246,14 @@ def test_ctrl_c_stops_training_after_the_step_even_where_library_code_swallows_i
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_ctrl_c_in_the_last_step_is_not_lost():
+def test_ctrl_c_in_the_last_step_is_not_lost(toy):
     w, x, labels = toy()
     batches = kl.minibatch(x, kl.onehot(labels, 4), 50)          # 4 steps
     with pytest.raises(KeyboardInterrupt):
         kl.train(w, batches, 0.5, gradient=swallowing_gradient(4, []))
 
 
-def test_ctrl_c_swallowed_in_a_step_stops_fit_and_keeps_the_finished_epochs():
+def test_ctrl_c_swallowed_in_a_step_stops_fit_and_keeps_the_finished_epochs(toy):
     w, x, labels = toy()
     batches = kl.minibatch(x, kl.onehot(labels, 4), 20)          # 10 steps per epoch
     history, calls = [], []
@@ -273,7 +264,7 @@ def test_ctrl_c_swallowed_in_a_step_stops_fit_and_keeps_the_finished_epochs():
     assert kl.evaluate(w, x, labels) == (history[-1].train_nll, history[-1].train_error)
 
 
-def test_a_sigint_handler_installed_during_training_is_kept():
+def test_a_sigint_handler_installed_during_training_is_kept(toy):
     w, x, labels = toy()
 
     def mine(signum, frame):
@@ -290,7 +281,7 @@ def test_a_sigint_handler_installed_during_training_is_kept():
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
-def test_sigterm_and_sighup_stop_training_after_the_step_where_the_program_asks(signum):
+def test_sigterm_and_sighup_stop_training_after_the_step_where_the_program_asks(signum, toy):
     from knetlike.machinery import stop_signals_raise
     w, x, labels = toy()
     batches = kl.minibatch(x, kl.onehot(labels, 4), 20)          # 10 steps
@@ -310,7 +301,7 @@ def test_sigterm_and_sighup_stop_training_after_the_step_where_the_program_asks(
     assert signal.getsignal(signum) is signal.SIG_DFL        # put back as it was
 
 
-def test_train_refuses_a_tuple_before_changing_anything():
+def test_train_refuses_a_tuple_before_changing_anything(toy):
     w, x, labels = toy()
     W = w[0].copy()
     with pytest.raises(ValueError, match="w must be a list .*in place.*pass list"):
@@ -324,7 +315,7 @@ def with_nan(x, column):
     return x
 
 
-def test_evaluate_and_zeroone_refuse_data_with_a_nan_naming_the_first_bad_column():
+def test_evaluate_and_zeroone_refuse_data_with_a_nan_naming_the_first_bad_column(toy):
     w, x, labels = toy()
     bad = with_nan(x, 57)
     with pytest.raises(ValueError, match=r"x\[:, 0:\] holds non-finite values .* column 57"):
@@ -338,7 +329,7 @@ def test_evaluate_and_zeroone_refuse_data_with_a_nan_naming_the_first_bad_column
         kl.accuracy(w, bad, labels)
 
 
-def test_evaluate_gives_nan_for_weights_that_diverged():
+def test_evaluate_gives_nan_for_weights_that_diverged(toy):
     w, x, labels = toy()
     w[0][0, 0] = np.nan
     with np.errstate(invalid="ignore"):
@@ -346,7 +337,7 @@ def test_evaluate_gives_nan_for_weights_that_diverged():
     assert np.isnan(nll)
 
 
-def test_fit_blames_the_data_not_the_learning_rate():
+def test_fit_blames_the_data_not_the_learning_rate(toy):
     w, x, labels = toy()
     bad = with_nan(x, 120)
     with pytest.raises(ValueError, match="trn's x holds non-finite values .* column 120"):
@@ -357,7 +348,7 @@ def test_fit_blames_the_data_not_the_learning_rate():
         kl.fit(w, batches, (x, labels), (x, labels), epochs=1, lr=0.5, report=None)
 
 
-def test_mixed_float_types_are_named_in_a_warning():
+def test_mixed_float_types_are_named_in_a_warning(toy):
     w, x, labels = toy()
     data = kl.minibatch(x.astype(np.float64), kl.onehot(labels, 4), 50)
     with pytest.warns(UserWarning, match="float32, float64.*Convert once"):
@@ -371,7 +362,7 @@ def trained(w, data, epochs):
     return w
 
 
-def test_fit_can_measure_only_after_the_last_epoch():
+def test_fit_can_measure_only_after_the_last_epoch(toy):
     w, x, labels = toy()
     data = kl.minibatch(x, kl.onehot(labels, 4), 50)
     expected, lines = trained(w, data, 3), []
@@ -385,7 +376,7 @@ def test_fit_can_measure_only_after_the_last_epoch():
         kl.evaluate(toy()[0], x, labels))             # epoch 0: the initial weights
 
 
-def test_fit_starts_with_epoch_0_and_measures_every_epoch():
+def test_fit_starts_with_epoch_0_and_measures_every_epoch(toy):
     w, x, labels = toy()
     w0 = [wi.copy() for wi in w]
     data = kl.minibatch(x, kl.onehot(labels, 4), 50)
@@ -398,7 +389,7 @@ def test_fit_starts_with_epoch_0_and_measures_every_epoch():
     assert [e.epoch for e in history] == [0, 1, 2, 3]   # numbering goes on; no second epoch 0
 
 
-def test_an_interrupted_unmeasured_run_measures_the_epoch_it_reached():
+def test_an_interrupted_unmeasured_run_measures_the_epoch_it_reached(toy):
     w, x, labels = toy()
     data = kl.minibatch(x, kl.onehot(labels, 4), 50)      # 4 steps per epoch
     two_epochs, history = trained(w, data, 2), []
@@ -410,7 +401,7 @@ def test_an_interrupted_unmeasured_run_measures_the_epoch_it_reached():
     assert history[1].train_nll == pytest.approx(kl.evaluate(w, x, labels)[0])
 
 
-def test_divergence_between_measurements_keeps_the_last_finite_epoch():
+def test_divergence_between_measurements_keeps_the_last_finite_epoch(toy):
     w, x, labels = toy()
     data = kl.minibatch(x, kl.onehot(labels, 4), 50)
     history, steps = [], []
@@ -426,7 +417,7 @@ def test_divergence_between_measurements_keeps_the_last_finite_epoch():
     assert all(np.isfinite(wi).all() for wi in w)
 
 
-def test_after_epoch_sees_each_epochs_weights():
+def test_after_epoch_sees_each_epochs_weights(toy):
     w, x, labels = toy()
     data = kl.minibatch(x, kl.onehot(labels, 4), 50)
     seen = []
@@ -438,7 +429,7 @@ def test_after_epoch_sees_each_epochs_weights():
         assert np.array_equal(W, trained(w0, data, epoch)[0])
 
 
-def test_an_unknown_option_is_refused_before_anything_changes():
+def test_an_unknown_option_is_refused_before_anything_changes(toy):
     w, x, labels = toy()
     before = [wi.copy() for wi in w]
     with pytest.raises(ValueError, match="unknown option 'measure_every'"):

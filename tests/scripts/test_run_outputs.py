@@ -51,7 +51,7 @@ def test_deviation_lines_hold_only_the_notes_run_to_the_tolerance():
     assert deviation_lines(shifted, {"notes": notes}, held=True)[0] == \
         f"largest deviation from the notes (NOT within {TOLERANCE}):"
     assert "for information only" in deviation_lines(shifted, {"notes": notes}, held=False)[0]
-    assert "next lecture's MLP-64 run (for information" in \
+    assert "next lecture's 784-100-10 run (for information" in \
         deviation_lines(knet_mlp_2016()[:2], {"next lecture": knet_mlp_2016()}, held=True)[0]
     assert deviation_lines(epochs(150), {"notes": notes}, held=True) == []   # none in common
     assert deviation_lines(notes[:3], None, held=True) == []

@@ -10,7 +10,7 @@ import pytest
 
 import knetlike as kl
 
-SCRIPT = Path(__file__).parents[1] / "scripts" / "bench.py"
+SCRIPT = Path(__file__).parents[2] / "scripts" / "bench.py"
 SOFTMAX = ["numpy", "default", "softmax_gradient", "analytic_gradient"]
 MLP = ["mlp-numpy", "mlp-default", "mlp-grad_loss", "mlp-analytic_gradient"]
 QUICK = ["--synthetic", "--batches", "30", "--epochs", "2"]

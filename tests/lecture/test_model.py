@@ -8,14 +8,11 @@ import knetlike as kl
 DEPTHS = {"softmax (no hidden layer)": (), "one hidden layer": (6,), "two hidden layers": (5, 4)}
 
 
-def problem(hidden, D=7, C=3, N=9, seed=0):
-    """float64 weights of sizes D -> hidden -> C (b random, so relus sit on both sides),
+def problem(toy, hidden, N=9):
+    """float64 weights of sizes 7 -> hidden -> 3 (b random, so relus sit on both sides),
     inputs and one-hot targets."""
-    rng = np.random.default_rng(seed)
-    w = kl.weights(*hidden, classes=C, inputs=D, winit=0.5, dtype=np.float64, rng=rng)
-    w = [wi + 0.1 * rng.standard_normal(wi.shape) if k % 2 else wi for k, wi in enumerate(w)]
-    x = rng.standard_normal((D, N))
-    return w, x, kl.onehot(rng.integers(0, C, N), C, dtype=np.float64)
+    w, x, labels = toy(hidden=hidden, C=3, D=7, N=N, dtype=np.float64, winit=0.5, bias=0.1)
+    return w, x, kl.onehot(labels, 3, dtype=np.float64)
 
 
 def forward_by_formula(w, x):
@@ -58,17 +55,17 @@ def test_weights_refuses_bad_sizes(args, kwargs, message):
 
 
 @pytest.mark.parametrize("hidden", DEPTHS.values(), ids=DEPTHS.keys())
-def test_predict_and_loss_are_mnist_jl_at_any_depth(hidden):
-    w, x, ygold = problem(hidden)
+def test_predict_and_loss_are_mnist_jl_at_any_depth(hidden, toy):
+    w, x, ygold = problem(toy, hidden)
     assert np.allclose(kl.predict(w, x), forward_by_formula(w, x), rtol=1e-13, atol=1e-13)
     assert kl.loss(w, x, ygold) == pytest.approx(nll_by_formula(forward_by_formula(w, x), ygold))
 
 
-def test_the_lecture_model_is_the_case_with_no_hidden_layer():
-    w, x, ygold = problem(())
+def test_the_lecture_model_is_the_case_with_no_hidden_layer(toy):
+    w, x, ygold = problem(toy, ())
     assert np.array_equal(kl.predict(w, x), w[0] @ x + w[1])
     assert kl.softmax(w, x, ygold) == kl.loss(w, x, ygold)
-    deep, _, _ = problem((6,))
+    deep, _, _ = problem(toy, (6,))
     with pytest.raises(ValueError, match="softmax is the lecture's linear model .* use loss"):
         kl.softmax(deep, x, ygold)
 
@@ -80,8 +77,8 @@ def test_relu_is_max_x_0():
 
 
 @pytest.mark.parametrize("hidden", DEPTHS.values(), ids=DEPTHS.keys())
-def test_backprop_by_hand_equals_autograd_and_every_default_path(hidden):
-    w, x, ygold = problem(hidden)
+def test_backprop_by_hand_equals_autograd_and_every_default_path(hidden, toy):
+    w, x, ygold = problem(toy, hidden)
     hand = kl.analytic_gradient(w, x, ygold)
     for gradient in (kl.grad(kl.loss), kl.train_gradient):
         for h, a, wi in zip(hand, gradient(w, x, ygold), w):
@@ -90,17 +87,17 @@ def test_backprop_by_hand_equals_autograd_and_every_default_path(hidden):
 
 
 @pytest.mark.parametrize("hidden", DEPTHS.values(), ids=DEPTHS.keys())
-def test_backprop_by_hand_agrees_with_finite_differences(hidden):
-    w, x, ygold = problem(hidden)
+def test_backprop_by_hand_agrees_with_finite_differences(hidden, toy):
+    w, x, ygold = problem(toy, hidden)
     check = kl.gradcheck(kl.loss, w, x, ygold, gradient=kl.analytic_gradient)   # every entry
     assert check.max_relerr < 1e-6, check
 
 
-def test_at_a_relu_input_of_exactly_0_the_derivative_is_0_as_in_knet():
+def test_at_a_relu_input_of_exactly_0_the_derivative_is_0_as_in_knet(toy):
     """A unit whose input is exactly 0 is off: relu has no derivative there, and Knet (and
     we) take the left one, 0. Autograd agrees; the central difference sees the average of
     the two sides, so the backward difference is the one to compare with."""
-    w, x, ygold = problem((6,))
+    w, x, ygold = problem(toy, (6,))
     x[:, 0] = 0.0
     w[1][:] = 0.0                       # every hidden input of column 0 is exactly 0
     w[1][2] = 0.3                       # but one unit: on
@@ -151,8 +148,8 @@ def test_layers_that_do_not_chain_are_named_with_both_shapes(w_shapes, message):
 
 
 @pytest.mark.parametrize("hidden", DEPTHS.values(), ids=DEPTHS.keys())
-def test_train_evaluate_zeroone_and_gradcheck_take_any_depth(hidden):
-    w, x, ygold = problem(hidden, N=60)
+def test_train_evaluate_zeroone_and_gradcheck_take_any_depth(hidden, toy):
+    w, x, ygold = problem(toy, hidden, N=60)
     labels = np.argmax(ygold, axis=0)
     data = kl.minibatch(x, ygold, 10)
     expected = [wi.copy() for wi in w]

@@ -14,7 +14,7 @@ from nbclient import NotebookClient
 
 from knetlike.reference import TOLERANCE, knet_2016
 
-SCRIPT = Path(__file__).parents[1] / "scripts" / "exercises_notebook.py"
+SCRIPT = Path(__file__).parents[2] / "scripts" / "exercises_notebook.py"
 HANG_GUARD = 900      # seconds allowed per cell: only so that a hung cell ends the test
 
 

@@ -20,7 +20,7 @@ from knetlike.boundaries import (blobs, border, border_curves, borders, boundary
 
 BOX = (-4.0, 4.0)
 SQUARE = (-1.2, 1.2)           # the XOR quadrants' box
-SCRIPT = Path(__file__).parents[1] / "scripts" / "boundaries.py"
+SCRIPT = Path(__file__).parents[2] / "scripts" / "boundaries.py"
 
 
 def trained(x, labels, epochs=30, lr=0.1, seed=0, hidden=(), gradient=None):

@@ -12,7 +12,7 @@ import pytest
 
 from knetlike.history import Epoch, save_history
 
-SCRIPTS = Path(__file__).parents[1] / "scripts"
+SCRIPTS = Path(__file__).parents[2] / "scripts"
 
 
 def load(name: str):

@@ -13,18 +13,16 @@ def relative_error(a, b):
     return np.max(np.abs(a - b)) / max(np.max(np.abs(a)), np.max(np.abs(b)))
 
 
-def problem(C, D, N, dtype, seed=0):
-    """Random weights, inputs and one-hot targets in Knet's layout."""
-    rng = np.random.default_rng(seed)
-    w = [rng.standard_normal((C, D)).astype(dtype) * 0.1, rng.standard_normal((C, 1)).astype(dtype)]
-    x = rng.random((D, N)).astype(dtype)
-    return w, x, kl.onehot(rng.integers(0, C, N), C, dtype=dtype)
+def problem(toy, C, D, N, dtype):
+    """Random weights (b too), inputs and one-hot targets in Knet's layout."""
+    w, x, labels = toy(C=C, D=D, N=N, dtype=dtype, winit=0.1, bias=1.0)
+    return w, x, kl.onehot(labels, C, dtype=dtype)
 
 
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-10), (np.float32, 1e-4)])
-def test_autograd_of_softmax_equals_the_analytic_gradient(shape, dtype, tol):
-    w, x, ygold = problem(*shape, dtype)
+def test_autograd_of_softmax_equals_the_analytic_gradient(shape, dtype, tol, toy):
+    w, x, ygold = problem(toy, *shape, dtype)
     auto, hand = kl.softmax_gradient(w, x, ygold), kl.analytic_gradient(w, x, ygold)
     for a, h, p in zip(auto, hand, w):
         assert a.shape == h.shape == p.shape
@@ -32,8 +30,8 @@ def test_autograd_of_softmax_equals_the_analytic_gradient(shape, dtype, tol):
 
 
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
-def test_the_primitives_give_the_same_value_and_gradient_as_the_plain_formula(shape):
-    w, x, ygold = problem(*shape, np.float64)
+def test_the_primitives_give_the_same_value_and_gradient_as_the_plain_formula(shape, toy):
+    w, x, ygold = problem(toy, *shape, np.float64)
     for a, h in zip(kl.train_gradient(w, x, ygold), kl.softmax_gradient(w, x, ygold)):
         assert relative_error(a, h) < 1e-12
     assert kl.loss(w, x, ygold) == pytest.approx(kl.softmax(w, x, ygold), rel=1e-14)
@@ -54,8 +52,8 @@ def test_predict_backward_is_autograds_vjp_of_predict(rng):
 
 
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
-def test_both_gradients_agree_with_finite_differences(shape):
-    w, x, ygold = problem(*shape, np.float64)
+def test_both_gradients_agree_with_finite_differences(shape, toy):
+    w, x, ygold = problem(toy, *shape, np.float64)
     nsample = 60 if shape[1] > 100 else None      # every entry of the small model
     check = kl.gradcheck(kl.softmax, w, x, ygold, nsample=nsample)
     assert check.max_relerr < 1e-6, check

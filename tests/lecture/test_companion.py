@@ -6,19 +6,16 @@ import pytest
 import knetlike as kl
 
 
-def model(depth, rng, dtype=np.float64):
-    """Weights of a model with ``depth`` hidden layers, a batch and its one-hot targets."""
-    hidden = [5, 4][:depth]
-    w = kl.weights(*hidden, classes=3, inputs=6, winit=0.5, dtype=dtype, rng=rng)
-    for b in w[1::2]:
-        b += rng.standard_normal(b.shape)          # b's away from 0: a penalty on them shows
-    x = rng.standard_normal((6, 7)).astype(dtype)
-    return w, x, kl.onehot(rng.integers(0, 3, 7), 3, dtype=dtype)
+def model(toy, depth):
+    """A model with ``depth`` hidden layers (b's away from 0: a penalty on them would show),
+    a batch of 7 and its one-hot targets, in float64."""
+    w, x, labels = toy(hidden=(5, 4)[:depth], C=3, N=7, dtype=np.float64, winit=0.5, bias=1.0)
+    return w, x, kl.onehot(labels, 3, dtype=np.float64)
 
 
 @pytest.mark.parametrize("depth", [0, 1, 2])
-def test_the_penalties_are_those_of_the_ws_only(depth, rng):
-    w, x, y = model(depth, rng)
+def test_the_penalties_are_those_of_the_ws_only(depth, toy):
+    w, x, y = model(toy, depth)
     plain = kl.loss(w, x, y)
     Ws = w[0::2]
     expected = (plain + 0.3 * sum(np.abs(W).sum() for W in Ws)
@@ -28,9 +25,8 @@ def test_the_penalties_are_those_of_the_ws_only(depth, rng):
 
 @pytest.mark.parametrize("depth", [0, 1, 2])
 @pytest.mark.parametrize("gradient", ["default", "analytic"])
-def test_the_penalised_gradients_are_the_formula_plus_l1_sign_w_plus_2_l2_w(depth, gradient,
-                                                                            rng):
-    w, x, y = model(depth, rng)
+def test_the_penalised_gradients_are_the_formula_plus_l1_sign_w_plus_2_l2_w(depth, gradient, toy):
+    w, x, y = model(toy, depth)
     w[0][0, 0] = 0.0                                # sign(0) = 0: Knet's convention
     plain = kl.analytic_gradient(w, x, y)
     g = (kl.train_gradient if gradient == "default" else kl.analytic_gradient)(
@@ -57,8 +53,8 @@ def test_dropout_zeroes_with_probability_p_and_keeps_the_mean(rng):
             kl.dropout(x, p, rng)
 
 
-def test_predict_drops_the_input_and_the_hidden_layers_as_the_notebook(rng):
-    w, x, _ = model(1, rng)
+def test_predict_drops_the_input_and_the_hidden_layers_as_the_notebook(rng, toy):
+    w, x, _ = model(toy, 1)
     rng_a, rng_b = np.random.default_rng(3), np.random.default_rng(3)
     ours = kl.predict(w, x, pdrop=(0.3, 0.5), rng=rng_a)
     h = kl.dropout(x, 0.3, rng_b)                   # the notebook's mlp, written out
@@ -70,8 +66,8 @@ def test_predict_drops_the_input_and_the_hidden_layers_as_the_notebook(rng):
 
 
 @pytest.mark.parametrize("depth", [0, 1, 2])
-def test_the_dropout_gradient_is_autograds_with_the_same_masks(depth, rng):
-    w, x, y = model(depth, rng)
+def test_the_dropout_gradient_is_autograds_with_the_same_masks(depth, rng, toy):
+    w, x, y = model(toy, depth)
     options = dict(l1=0.01, l2=0.02, pdrop=(0.25, 0.4))
     ours = kl.train_gradient(w, x, y, rng=5, **options)
     theirs = kl.grad(kl.loss)(w, x, y, rng=5, **options)
@@ -83,8 +79,8 @@ def test_the_dropout_gradient_is_autograds_with_the_same_masks(depth, rng):
     assert check.max_relerr < 1e-5, check
 
 
-def test_training_with_options_is_reproducible_and_fit_measures_the_plain_loss(rng):
-    w0, x, y = model(1, rng)
+def test_training_with_options_is_reproducible_and_fit_measures_the_plain_loss(rng, toy):
+    w0, x, y = model(toy, 1)
     labels = np.argmax(y, axis=0)
     data = kl.minibatch(x, y, 7)
     runs = []
@@ -100,8 +96,8 @@ def test_training_with_options_is_reproducible_and_fit_measures_the_plain_loss(r
     assert history[-1].train_nll == pytest.approx(kl.loss(w, x, y))
 
 
-def test_every_rng_takes_a_seed_or_names_rng(rng):
-    w, x, y = model(1, rng)
+def test_every_rng_takes_a_seed_or_names_rng(rng, toy):
+    w, x, y = model(toy, 1)
     assert np.array_equal(kl.weights(3, rng=4)[0], kl.weights(3, rng=np.random.default_rng(4))[0])
     for call in (lambda r: kl.weights(3, rng=r), lambda r: kl.dropout(x, 0.5, r),
                  lambda r: kl.predict(w, x, pdrop=0.5, rng=r),

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-SCRIPT = Path(__file__).parents[1] / "scripts" / "notebook.py"
+SCRIPT = Path(__file__).parents[2] / "scripts" / "notebook.py"
 PATIENCE = 120          # seconds to wait for the kernel to start; a hang guard, not a verdict
 
 

@@ -478,7 +478,7 @@ def test_a_notebook_cell_shows_the_message_once(capsys):
 
 
 def test_the_readme_example_prints_what_the_readme_says(capsys):
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
     section = readme.split("\n## Exercises\n")[1].split("\n## ")[0]
     code = section.split("```python\n")[1].split("```")[0]
     exec(compile(code, "readme_example.py", "exec"), {})

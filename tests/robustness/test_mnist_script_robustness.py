@@ -14,7 +14,10 @@ import pytest
 
 from knetlike.history import load_history
 
-SCRIPTS = Path(__file__).parents[1] / "scripts"
+# slow: each test runs the script in a new process.
+pytestmark = pytest.mark.slow
+
+SCRIPTS = Path(__file__).parents[2] / "scripts"
 SCRIPT = SCRIPTS / "mnist.py"
 OUTPUTS = {"settings.json", "history.csv", "curves.png", "images.png", "weights.png",
            "weights.npz", "summary.txt"}

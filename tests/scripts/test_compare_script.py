@@ -10,7 +10,7 @@ import pytest
 from knetlike.history import Epoch, save_history
 from knetlike.reference import knet_2016, knet_mlp_2016
 
-SCRIPT = Path(__file__).parents[1] / "scripts" / "compare.py"
+SCRIPT = Path(__file__).parents[2] / "scripts" / "compare.py"
 spec = importlib.util.spec_from_file_location("compare_script", SCRIPT)
 compare_script = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(compare_script)
@@ -79,6 +79,7 @@ def test_a_file_that_is_not_a_history_is_a_message(tmp_path, content, message):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_an_unknown_figure_format_or_unwritable_path_is_a_message(tmp_path):
     run_dir = make_run(tmp_path / "run")
     result = run(run_dir, "--out", tmp_path / "out.xyz")
@@ -167,7 +168,7 @@ def test_a_run_is_labelled_by_its_hidden_sizes_in_any_recorded_form(hidden, name
 def test_overfitting_histories_are_drawn_and_labelled_by_their_models(tmp_path, drawn):
     """overfitting.py's histories start at epoch 0 and record their settings per model in
     the settings.json beside them: an MLP is labelled as one, dropout by its pdrop."""
-    committed = Path(__file__).parents[1] / "docs" / "overfitting"
+    committed = Path(__file__).parents[2] / "docs" / "overfitting"
     lines = drawn(committed / "linear.csv", committed / "mlp64.csv",
                   committed / "mlp64-dropout.csv")
     labels = {label.split(" (", 1)[1][:-1] for label in lines}
@@ -179,12 +180,13 @@ def test_overfitting_histories_are_drawn_and_labelled_by_their_models(tmp_path, 
 
 
 def test_a_directory_of_overfitting_histories_is_each_of_its_models(tmp_path, drawn):
-    committed = Path(__file__).parents[1] / "docs" / "overfitting"
+    committed = Path(__file__).parents[2] / "docs" / "overfitting"
     lines = drawn(committed)
     assert len([label for label in lines if label.startswith("train")]) == 6
     assert "train (MLP 256, lr 0.1, winit 0.01, l1 0, l2 0, dropout 0.2/0)" in lines
 
 
+@pytest.mark.slow
 def test_an_existing_figure_is_replaced_only_with_overwrite(tmp_path):
     run_dir = make_run(tmp_path / "run")
     out = tmp_path / "out.png"

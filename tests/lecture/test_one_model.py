@@ -11,17 +11,10 @@ import pytest
 import knetlike as kl
 
 
-def toy(rng, hidden=(), dtype=np.float64, N=40):
-    w = kl.weights(*hidden, classes=4, inputs=6, winit=0.3, dtype=dtype, rng=rng)
-    x = np.asfortranarray(rng.standard_normal((6, N)).astype(dtype))
-    labels = rng.integers(0, 4, N)
-    return w, x, labels
-
-
 def calls_of(functions, run) -> dict:
     """How often each of ``functions`` was entered while ``run()`` ran, as a debugger's
     breakpoint in it would stop: by its code object, however it was imported."""
-    codes = {f.__code__: f.__name__ for f in functions}
+    codes = {getattr(f, "__wrapped__", f).__code__: f.__name__ for f in functions}
     counts = dict.fromkeys(codes.values(), 0)
 
     def profile(frame, event, arg):
@@ -35,10 +28,10 @@ def calls_of(functions, run) -> dict:
     return counts
 
 
-def test_training_enters_kl_loss_and_kl_predict_at_every_step(rng):
+def test_training_enters_kl_loss_and_kl_predict_at_every_step(rng, toy):
     """The student's breakpoints in kl.loss and kl.predict stop during training, with the
     companion notebook's options on (mnist.py --hidden 5 --dropout 0.2 0 --l2 4e-5)."""
-    w, x, labels = toy(rng, hidden=(5,))
+    w, x, labels = toy(N=40, winit=0.3, dtype=np.float64, hidden=(5,))
     data = kl.minibatch(x, kl.onehot(labels, 4, dtype=np.float64), 10)      # 4 steps
     counts = calls_of([kl.loss, kl.predict], lambda: kl.fit(
         w, data, (x, labels), (x, labels), epochs=2, lr=0.1, report=None, pdrop=(0.2, 0),
@@ -47,8 +40,8 @@ def test_training_enters_kl_loss_and_kl_predict_at_every_step(rng):
     assert counts["predict"] >= 8                    # and the measurements predict too
 
 
-def test_the_default_step_is_w_minus_lr_times_grad_of_loss(rng):
-    w, x, labels = toy(rng, hidden=(5,))
+def test_the_default_step_is_w_minus_lr_times_grad_of_loss(toy):
+    w, x, labels = toy(N=40, winit=0.3, dtype=np.float64, hidden=(5,))
     y = kl.onehot(labels, 4, dtype=np.float64)
     g = kl.grad(kl.loss)(w, x, y, 0.01, 0.02)
     expected = [wi - 0.3 * gi for wi, gi in zip(w, g)]           # the notes' update, here
@@ -58,8 +51,8 @@ def test_the_default_step_is_w_minus_lr_times_grad_of_loss(rng):
 
 
 @pytest.mark.parametrize("depth", [0, 1, 2])
-def test_train_gradient_is_grad_of_kl_loss_with_penalties_and_seeded_dropout(rng, depth):
-    w, x, labels = toy(rng, hidden=(5, 3)[:depth])
+def test_train_gradient_is_grad_of_kl_loss_with_penalties_and_seeded_dropout(rng, depth, toy):
+    w, x, labels = toy(N=40, winit=0.3, dtype=np.float64, hidden=(5, 3)[:depth])
     y = kl.onehot(labels, 4, dtype=np.float64)
     options = dict(l1=0.01, l2=0.02, pdrop=(0.2, 0.3), rng=7)
     ours = kl.train_gradient(w, x, y, **options)
@@ -69,9 +62,9 @@ def test_train_gradient_is_grad_of_kl_loss_with_penalties_and_seeded_dropout(rng
     assert not np.allclose(ours[0], other_masks[0])              # the seed reaches the masks
 
 
-def test_the_softmax_model_trains_as_the_notes_gradient_says(rng):
+def test_the_softmax_model_trains_as_the_notes_gradient_says(toy):
     """For [W, b], the default path and the notes' grad(softmax) give the same gradient."""
-    w, x, labels = toy(rng)
+    w, x, labels = toy(N=40, winit=0.3, dtype=np.float64)
     y = kl.onehot(labels, 4, dtype=np.float64)
     for a, b in zip(kl.train_gradient(w, x, y), kl.softmax_gradient(w, x, y)):
         assert np.allclose(a, b, rtol=1e-12, atol=1e-15)
@@ -83,8 +76,8 @@ def test_the_softmax_model_trains_as_the_notes_gradient_says(rng):
     (kl.softmax_gradient, "pdrop", (0.5, 0)),
 ])
 def test_an_option_the_gradient_does_not_take_is_named_before_any_change(
-        rng, gradient, option, value):
-    w, x, labels = toy(rng)
+        gradient, option, value, toy):
+    w, x, labels = toy(N=40, winit=0.3, dtype=np.float64)
     before = [wi.copy() for wi in w]
     data = kl.minibatch(x, kl.onehot(labels, 4, dtype=np.float64), 10)
     with pytest.raises(ValueError, match=f"{option} was given, but the gradient function "
@@ -96,8 +89,8 @@ def test_an_option_the_gradient_does_not_take_is_named_before_any_change(
     assert all(np.array_equal(a, b) for a, b in zip(w, before))
 
 
-def test_options_that_do_nothing_pass_to_any_gradient(rng):
-    w, x, labels = toy(rng)
+def test_options_that_do_nothing_pass_to_any_gradient(rng, toy):
+    w, x, labels = toy(N=40, winit=0.3, dtype=np.float64)
     data = kl.minibatch(x, kl.onehot(labels, 4, dtype=np.float64), 10)
     kl.train(w, data, lr=0.1, gradient=kl.analytic_gradient, l1=0, l2=0.0, pdrop=0, rng=3)
 
@@ -111,8 +104,8 @@ def test_options_that_do_nothing_pass_to_any_gradient(rng):
     (dict(pdrop=0.1, rng="seed"), r"rng must be None, a seed"),
     (dict(rng=-1), r"rng must be None, a seed"),
 ])
-def test_options_are_checked_before_the_first_step(rng, options, message):
-    w, x, labels = toy(rng)
+def test_options_are_checked_before_the_first_step(options, message, toy):
+    w, x, labels = toy(N=40, winit=0.3, dtype=np.float64)
     before = [wi.copy() for wi in w]
     with pytest.raises(ValueError, match=message):
         kl.train(w, kl.minibatch(x, kl.onehot(labels, 4, dtype=np.float64), 10), lr=0.1,
@@ -121,8 +114,8 @@ def test_options_are_checked_before_the_first_step(rng, options, message):
 
 
 @pytest.mark.parametrize("where", [0, 3])
-def test_a_bad_batch_anywhere_in_a_list_is_refused_before_any_change(rng, where):
-    w, x, labels = toy(rng)
+def test_a_bad_batch_anywhere_in_a_list_is_refused_before_any_change(where, toy):
+    w, x, labels = toy(N=40, winit=0.3, dtype=np.float64)
     before = [wi.copy() for wi in w]
     data = kl.minibatch(x, kl.onehot(labels, 4, dtype=np.float64), 10)
     data[where] = (data[where][0], 1.05 * data[where][1])
@@ -153,16 +146,16 @@ def test_targets_must_be_probability_vectors(targets, message):
             kl.loss(w, x, targets)
 
 
-def test_a_penalty_that_overshoots_is_named_as_the_cause(rng):
-    w, x, labels = toy(rng)
+def test_a_penalty_that_overshoots_is_named_as_the_cause(toy):
+    w, x, labels = toy(N=40, winit=0.3, dtype=np.float64)
     data = kl.minibatch(x, kl.onehot(labels, 4, dtype=np.float64), 10)
     with pytest.raises(kl.Diverged, match=r"lr \* l2 = 3 is above 1, so the L2 penalty alone "
                                           r"overshoots.*try a smaller l2 or lr"):
         kl.fit(w, data, (x, labels), (x, labels), epochs=30, lr=1.0, l2=3.0, report=None)
 
 
-def test_a_large_lr_is_named_as_the_cause_with_the_penalties_in_force(rng):
-    w, x, labels = toy(rng)
+def test_a_large_lr_is_named_as_the_cause_with_the_penalties_in_force(toy):
+    w, x, labels = toy(N=40, winit=0.3, dtype=np.float64)
     x = x * 1e3
     data = kl.minibatch(x, kl.onehot(labels, 4, dtype=np.float64), 10)
     with pytest.raises(kl.Diverged, match=r"lr = 1000.0 is too large for this model with "
@@ -170,8 +163,8 @@ def test_a_large_lr_is_named_as_the_cause_with_the_penalties_in_force(rng):
         kl.fit(w, data, (x, labels), (x, labels), epochs=30, lr=1e3, l1=1e-3, report=None)
 
 
-def test_initial_weights_that_give_no_finite_loss_are_named_as_the_cause(rng):
-    w, x, labels = toy(rng, dtype=np.float32)
+def test_initial_weights_that_give_no_finite_loss_are_named_as_the_cause(toy):
+    w, x, labels = toy(N=40, winit=0.3)
     w[0][:] = np.float32(3e38)                  # finite, but the scores overflow float32
     data = kl.minibatch(x.astype(np.float32), kl.onehot(labels, 4), 10)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -217,10 +210,10 @@ def test_one_number_check_says_the_range(value, low, high, above, below, ok):
 
 
 @pytest.mark.parametrize("scale", [1.0, -2.5])
-def test_every_backward_pass_scales_with_its_incoming_gradient(rng, scale):
+def test_every_backward_pass_scales_with_its_incoming_gradient(rng, scale, toy):
     """The chain rule multiplies each node's derivative by the gradient that reaches it: a
     backward pass that assumed dJ/dJ = 1 would fail for a loss scaled by -2.5."""
-    w, x, labels = toy(rng, hidden=(5,))
+    w, x, labels = toy(N=40, winit=0.3, dtype=np.float64, hidden=(5,))
     y = kl.probs(rng.standard_normal((4, 40)))          # probabilistic targets
 
     def nll(w, x, y):                                   # written here with autograd.numpy
@@ -242,8 +235,8 @@ def test_every_backward_pass_scales_with_its_incoming_gradient(rng, scale):
 
 
 @pytest.mark.parametrize("option", ["l1", "l2"])
-def test_each_penalty_reaches_a_given_gradient_alone(rng, option):
-    w, x, labels = toy(rng)
+def test_each_penalty_reaches_a_given_gradient_alone(option, toy):
+    w, x, labels = toy(N=40, winit=0.3, dtype=np.float64)
     y = kl.onehot(labels, 4, dtype=np.float64)
     W = w[0].copy()
     g = kl.analytic_gradient(w, x, y)[0]
@@ -252,10 +245,10 @@ def test_each_penalty_reaches_a_given_gradient_alone(rng, option):
     assert np.allclose(w[0], W - 0.1 * (g + extra), atol=1e-14)
 
 
-def test_fit_draws_new_masks_every_epoch_from_one_seeded_stream(rng):
+def test_fit_draws_new_masks_every_epoch_from_one_seeded_stream(rng, toy):
     """fit(rng=5) is train with one Generator made from 5, going on across epochs (a stream
     remade per epoch would drop the same inputs every epoch)."""
-    w, x, labels = toy(rng, hidden=(5,))
+    w, x, labels = toy(N=40, winit=0.3, dtype=np.float64, hidden=(5,))
     data = kl.minibatch(x, kl.onehot(labels, 4, dtype=np.float64), 10)
     by_hand, stream = [wi.copy() for wi in w], np.random.default_rng(5)
     for _ in range(2):
@@ -269,8 +262,8 @@ def test_fit_draws_new_masks_every_epoch_from_one_seeded_stream(rng):
     assert not np.array_equal(w[0], same_every_epoch[0])
 
 
-def test_an_unseeded_dropout_run_differs_from_run_to_run(rng):
-    w, x, labels = toy(rng, hidden=(5,))
+def test_an_unseeded_dropout_run_differs_from_run_to_run(toy):
+    w, x, labels = toy(N=40, winit=0.3, dtype=np.float64, hidden=(5,))
     data = kl.minibatch(x, kl.onehot(labels, 4, dtype=np.float64), 10)
     runs = [kl.train([wi.copy() for wi in w], data, lr=0.1, pdrop=0.3) for _ in range(2)]
     assert not np.array_equal(runs[0][0], runs[1][0])
@@ -291,8 +284,8 @@ def test_the_divergence_rule_is_ten_times_where_the_run_began_or_log_c(start, lo
     assert bool(record.divergence(Epoch(1, loss, 1.0, 0.5, 0.5))) == diverged
 
 
-def test_a_fast_blow_up_names_the_epoch_it_keeps(rng):
-    w, x, labels = toy(rng)
+def test_a_fast_blow_up_names_the_epoch_it_keeps(toy):
+    w, x, labels = toy(N=40, winit=0.3, dtype=np.float64)
     data = kl.minibatch(x, kl.onehot(labels, 4, dtype=np.float64), 10)      # 4 steps
     steps = []
 
@@ -308,8 +301,8 @@ def test_a_fast_blow_up_names_the_epoch_it_keeps(rng):
     assert [e.epoch for e in history] == [0, 3]
 
 
-def test_a_ctrl_c_inside_after_epoch_keeps_that_epoch_trained_and_measured(rng):
-    w, x, labels = toy(rng)
+def test_a_ctrl_c_inside_after_epoch_keeps_that_epoch_trained_and_measured(toy):
+    w, x, labels = toy(N=40, winit=0.3, dtype=np.float64)
     data = kl.minibatch(x, kl.onehot(labels, 4, dtype=np.float64), 10)
 
     def after_epoch(epoch, w):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 SCRIPTS = ROOT / "scripts"
 
 
@@ -27,6 +27,7 @@ def committed_figures():
     return {p.name: p.read_bytes() for p in (ROOT / "docs" / "figures").iterdir() if p.is_file()}
 
 
+@pytest.mark.slow
 def test_boundaries_writes_a_run_directory_by_default_and_never_docs(boundaries, tmp_path,
                                                                      monkeypatch, capsys):
     before = committed_figures()
@@ -39,6 +40,7 @@ def test_boundaries_writes_a_run_directory_by_default_and_never_docs(boundaries,
     assert committed_figures() == before
 
 
+@pytest.mark.slow
 def test_boundaries_leaves_a_directory_holding_another_run_alone(boundaries, tmp_path, capsys):
     other = tmp_path / "figures"
     other.mkdir()
@@ -50,6 +52,7 @@ def test_boundaries_leaves_a_directory_holding_another_run_alone(boundaries, tmp
     assert f"{other} already holds a run" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_boundaries_docs_writes_the_committed_copies(boundaries, tmp_path, monkeypatch):
     monkeypatch.setattr(boundaries, "DOCS_FIGURES", tmp_path / "docs")
     (tmp_path / "docs").mkdir()

@@ -95,7 +95,7 @@ def test_the_committed_next_lecture_run_follows_the_figure():
     draws) follows the next lecture's figure about as closely as three seeds did: per
     column within twice their mean |ours - figure| (0.0011 / 0.0042 / 0.0004 / 0.0008, as
     measured for issue 26), and it ends within their range of final test errors."""
-    run = Path(__file__).parents[1] / "docs" / "figures" / "data" / "mnist-mlp"
+    run = Path(__file__).parents[2] / "docs" / "figures" / "data" / "mnist-mlp"
     settings = json.loads((run / "settings.json").read_text())
     assert {key: settings[key] for key in NEXT_LECTURE_RUN} == NEXT_LECTURE_RUN
     history = load_history(run / "history.csv")

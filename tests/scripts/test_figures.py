@@ -8,7 +8,7 @@ import pytest
 
 from knetlike import plots
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 
 
 def figures_script():
@@ -27,6 +27,7 @@ def test_every_committed_figure_is_what_its_script_draws_today(mnist_data):
     assert problems == [], "\n".join(problems)
 
 
+@pytest.mark.slow
 @pytest.mark.mnist
 def test_the_comparison_sees_a_changed_drawing_function(mnist_data, tmp_path, monkeypatch):
     """The same run redrawn is the committed figure (to the pixel, with the matplotlib that

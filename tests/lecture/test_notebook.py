@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-SCRIPT = Path(__file__).parents[1] / "scripts" / "notebook.py"
+SCRIPT = Path(__file__).parents[2] / "scripts" / "notebook.py"
 HANG_GUARD = 900      # seconds allowed per cell: only so that a hung cell ends the test
 MAX_BYTES = 2_000_000
 
@@ -174,6 +174,7 @@ def test_a_failing_cell_is_named_on_one_line_without_escape_codes(tmp_path, caps
     assert path.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_a_cell_past_the_timeout_is_named(tmp_path, capsys):
     nb = new_notebook(cells=[new_code_cell("print(1 + 1)", id="fine"),
                              new_code_cell("import time\ntime.sleep(600)", id="slow")])

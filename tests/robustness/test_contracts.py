@@ -7,13 +7,6 @@ import pytest
 import knetlike as kl
 
 
-def toy(rng, hidden=(), dtype=np.float32, N=40):
-    w = kl.weights(*hidden, classes=4, inputs=6, winit=0.1, dtype=dtype, rng=rng)
-    x = np.asfortranarray(rng.standard_normal((6, N)).astype(dtype))
-    labels = rng.integers(0, 4, N)
-    return w, x, labels
-
-
 def unchanged(w, before):
     return all(np.array_equal(a, b) for a, b in zip(w, before))
 
@@ -27,8 +20,8 @@ def test_weights_refuses_integer_types_and_sizes_that_cannot_fit():
         kl.weights(10 ** 6, 10 ** 6)
 
 
-def test_a_one_dimensional_x_and_a_bad_w_are_refused(rng):
-    w, x, labels = toy(rng)
+def test_a_one_dimensional_x_and_a_bad_w_are_refused(toy):
+    w, x, labels = toy(N=40, winit=0.1)
     y = kl.onehot(labels, 4)
     for call in (lambda: kl.predict(w, x[:, 0]), lambda: kl.loss(w, x[:, 0], y[:, 0])):
         with pytest.raises(ValueError, match="x must be D x N"):
@@ -40,8 +33,8 @@ def test_a_one_dimensional_x_and_a_bad_w_are_refused(rng):
         kl.predict([w[0].astype(int), w[1]], x)
 
 
-def test_train_refuses_a_read_only_array_before_changing_any(rng):
-    w, x, labels = toy(rng, hidden=(5,))
+def test_train_refuses_a_read_only_array_before_changing_any(toy):
+    w, x, labels = toy(N=40, winit=0.1, hidden=(5,))
     w[3].flags.writeable = False                    # the last array: the others come first
     before = [wi.copy() for wi in w]
     with pytest.raises(ValueError, match=r"w\[3\] \(b of layer 2\) is read-only"):
@@ -54,8 +47,8 @@ def test_train_refuses_a_read_only_array_before_changing_any(rng):
     (lambda g: g[:1], "returned list of length 1"),
     (lambda g: [g[0], g[1].ravel()], r"for w\[1\] \(b\) of shape \(4, 1\), ndarray of shape"),
 ])
-def test_a_gradient_of_the_wrong_shape_is_named_before_any_change(rng, returns, message):
-    w, x, labels = toy(rng)
+def test_a_gradient_of_the_wrong_shape_is_named_before_any_change(returns, message, toy):
+    w, x, labels = toy(N=40, winit=0.1)
     before = [wi.copy() for wi in w]
     gradient = lambda w, x, y: returns(kl.analytic_gradient(w, x, y))    # noqa: E731
     with pytest.raises(ValueError, match=message):
@@ -63,9 +56,9 @@ def test_a_gradient_of_the_wrong_shape_is_named_before_any_change(rng, returns, 
     assert unchanged(w, before)
 
 
-def test_relu_keeps_nan_and_every_measurement_sees_it(rng):
+def test_relu_keeps_nan_and_every_measurement_sees_it(toy):
     assert np.isnan(kl.relu(np.array([np.nan]))[0])
-    w, x, labels = toy(rng, hidden=(5,), dtype=np.float64)
+    w, x, labels = toy(N=40, winit=0.1, hidden=(5,), dtype=np.float64)
     w[0][2, 3] = np.nan
     y = kl.onehot(labels, 4, dtype=np.float64)
     with np.errstate(invalid="ignore"):
@@ -75,8 +68,8 @@ def test_relu_keeps_nan_and_every_measurement_sees_it(rng):
         assert np.isnan(kl.predict(w, x)).any()
 
 
-def test_fit_from_nan_weights_names_the_weights(rng):
-    w, x, labels = toy(rng)
+def test_fit_from_nan_weights_names_the_weights(toy):
+    w, x, labels = toy(N=40, winit=0.1)
     w[1][0, 0] = np.nan
     with pytest.raises(ValueError, match=r"w\[1\] \(b\) holds non-finite values .* before "
                                          r"training"):
@@ -85,8 +78,8 @@ def test_fit_from_nan_weights_names_the_weights(rng):
 
 
 @pytest.mark.parametrize("entry", ["loss", "train_gradient", "analytic_gradient"])
-def test_targets_that_are_not_distributions_are_refused_everywhere(rng, entry):
-    w, x, labels = toy(rng)
+def test_targets_that_are_not_distributions_are_refused_everywhere(entry, toy):
+    w, x, labels = toy(N=40, winit=0.1)
     y = kl.onehot(labels, 4)
     function = {"loss": kl.loss, "train_gradient": kl.train_gradient,
                 "analytic_gradient": kl.analytic_gradient}[entry]
@@ -95,16 +88,16 @@ def test_targets_that_are_not_distributions_are_refused_everywhere(rng, entry):
             function(w, x, bad.astype(np.float32))
 
 
-def test_train_checks_every_batch_not_only_the_first(rng):
-    w, x, labels = toy(rng)
+def test_train_checks_every_batch_not_only_the_first(toy):
+    w, x, labels = toy(N=40, winit=0.1)
     data = kl.minibatch(x, kl.onehot(labels, 4), 10)
     data[2] = (data[2][0], 2 * data[2][1])
     with pytest.raises(ValueError, match="sums to 2"):
         kl.train(w, data, lr=0.1)
 
 
-def test_a_loss_that_blows_up_while_finite_is_diverged(rng):
-    w, x, labels = toy(rng, hidden=(8,))
+def test_a_loss_that_blows_up_while_finite_is_diverged(toy):
+    w, x, labels = toy(N=40, winit=0.1, hidden=(8,))
     data = kl.minibatch(x, kl.onehot(labels, 4), 10)
     history = []
     with pytest.raises(kl.Diverged, match="rose to .* over 10 times where the run began"):
@@ -114,10 +107,10 @@ def test_a_loss_that_blows_up_while_finite_is_diverged(rng):
 
 
 @pytest.mark.parametrize("depth", [0, 1, 2])
-def test_the_default_gradient_composes_as_the_plain_loss_does(rng, depth):
+def test_the_default_gradient_composes_as_the_plain_loss_does(depth, toy):
     """grad of a scaled loss, of a sum of two losses and of a loss plus a penalty, through the
     primitives' backward passes, equal the same written with the plain formulas here."""
-    w, x, labels = toy(rng, hidden=(5, 3)[:depth], dtype=np.float64)
+    w, x, labels = toy(N=40, winit=0.1, hidden=(5, 3)[:depth], dtype=np.float64)
     y = kl.onehot(labels, 4, dtype=np.float64)
     x2, y2 = x[:, ::-1].copy(), y[:, ::-1].copy()
 
@@ -145,9 +138,9 @@ def test_the_default_gradient_composes_as_the_plain_loss_does(rng, depth):
             assert np.allclose(a, b, atol=1e-12)
 
 
-def test_sgd_matches_an_oracle_written_in_plain_numpy(rng):
+def test_sgd_matches_an_oracle_written_in_plain_numpy(toy):
     """One epoch of kl.train against the lecture's SGD written here from the formulas."""
-    w, x, labels = toy(rng, hidden=(5,), dtype=np.float64)
+    w, x, labels = toy(N=40, winit=0.1, hidden=(5,), dtype=np.float64)
     y = kl.onehot(labels, 4, dtype=np.float64)
     W1, b1, W2, b2 = (wi.copy() for wi in w)
     for start in range(0, 40, 10):
@@ -165,8 +158,8 @@ def test_sgd_matches_an_oracle_written_in_plain_numpy(rng):
         assert np.allclose(ours, oracle, atol=1e-12)
 
 
-def test_fit_continues_a_fast_history(rng):
-    w, x, labels = toy(rng)
+def test_fit_continues_a_fast_history(toy):
+    w, x, labels = toy(N=40, winit=0.1)
     data = kl.minibatch(x, kl.onehot(labels, 4), 10)
     history = kl.fit(w, data, (x, labels), (x, labels), epochs=3, lr=0.5, fast=True,
                      report=None)

@@ -15,7 +15,7 @@ import pytest
 
 from knetlike.history import Epoch, load_history, save_history
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 SCRIPT = ROOT / "scripts" / "overfitting.py"
 COMMITTED = ROOT / "docs" / "overfitting"
 
@@ -80,6 +80,7 @@ def test_the_committed_histories_are_the_tables_full_runs():
         assert [e.epoch for e in history] == list(range(101))
 
 
+@pytest.mark.slow
 @pytest.mark.mnist
 @pytest.mark.parametrize("name", list(NOTEBOOK))
 def test_a_rerun_of_the_first_epochs_gives_the_committed_rows(mnist_data, name):
@@ -91,6 +92,7 @@ def test_a_rerun_of_the_first_epochs_gives_the_committed_rows(mnist_data, name):
     assert (worst <= tolerance(name)).all(), f"{name}: {worst} > {tolerance(name)}"
 
 
+@pytest.mark.slow
 @pytest.mark.mnist
 def test_a_different_setting_is_caught(mnist_data):
     """The MLP's tolerance still tells the notebook's settings apart: the L1 run without its
@@ -117,6 +119,7 @@ def test_the_figures_are_drawn_from_the_csv_files(tmp_path):
                 assert any(np.array_equal(y, expected) for y in lines), (filename, name)
 
 
+@pytest.mark.slow
 def test_plot_only_draws_the_pngs_of_a_copy_into_a_run_directory(tmp_path):
     source = tmp_path / "histories"
     source.mkdir()
@@ -140,6 +143,7 @@ def test_plot_only_without_histories_says_so_and_writes_nothing(tmp_path):
     assert "Traceback" not in result.stderr and not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow
 def test_a_damaged_history_is_named_and_the_other_figures_drawn(tmp_path):
     for path in COMMITTED.glob("*.csv"):
         shutil.copy(path, tmp_path)
@@ -219,6 +223,7 @@ def committed_files():
             if p.is_file()}
 
 
+@pytest.mark.slow
 @pytest.mark.mnist
 def test_by_default_a_run_writes_a_run_directory_and_never_docs(mnist_data, tmp_path,
                                                                 monkeypatch):
@@ -247,6 +252,7 @@ def test_a_directory_holding_another_run_is_left_alone(mnist_data, tmp_path, cap
     assert f"{other} already holds a run" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.mnist
 def test_docs_regenerates_the_committed_histories_and_figures(mnist_data, tmp_path, monkeypatch):
     docs = tmp_path / "docs"
@@ -274,6 +280,7 @@ def stop_signals_default():
         signal.signal(signum, signal.SIG_DFL)
 
 
+@pytest.mark.slow
 @pytest.mark.mnist
 @pytest.mark.parametrize("signum, name", [(signal.SIGTERM, "SIGTERM"), (signal.SIGHUP, "SIGHUP")])
 def test_stop_signals_in_a_row_stop_the_run_and_keep_it(mnist_data, tmp_path, signum, name):
