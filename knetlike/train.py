@@ -100,10 +100,11 @@ def training_gradient(gradient: Callable | None, **options) -> tuple[Callable, d
         inspect.signature(gradient).bind(None, None, None, **used)
     except TypeError:
         name = getattr(gradient, "__name__", repr(gradient))
-        refused = next(key for key in used if not takes(gradient, key))
-        raise ValueError(f"{refused} was given, but the gradient function {name} does not take "
-                         f"it; leave it out or pass a gradient that does (the default does)"
-                         ) from None
+        refused = [key for key in used if not takes(gradient, key)]
+        raise ValueError(f"{refused[0]} was given, but the gradient function {name} does not "
+                         f"take it; leave it out or pass a gradient that does (the default does)"
+                         if refused else f"the gradient function {name} must take the "
+                         f"arguments (w, x, ygold), as gradient(w, x, ygold)") from None
     except ValueError:              # a builtin or a callable without a signature: trust it
         pass
     return gradient, used

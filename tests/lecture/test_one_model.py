@@ -322,3 +322,14 @@ def test_a_partial_batch_larger_than_the_data_is_the_whole_set(rng):
     assert len(batches) == 1 and np.array_equal(batches[0][0], x)
     assert [b[0].shape[1] for b in kl.minibatch(x, y, 3, partial=True)] == [3, 3, 1]
     assert [b[0].shape[1] for b in kl.minibatch(x, y, 3)] == [3, 3]
+
+
+def test_a_gradient_that_does_not_take_a_batch_is_named(toy):
+    w, x, labels = toy()
+    with pytest.raises(ValueError, match=r"the gradient function two_arguments must take the "
+                                         r"arguments \(w, x, ygold\)"):
+        kl.train(w, kl.minibatch(x, kl.onehot(labels, 4), 50), lr=0.1, gradient=two_arguments)
+
+
+def two_arguments(w, x):
+    return [np.zeros_like(wi) for wi in w]
