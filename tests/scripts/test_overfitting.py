@@ -304,3 +304,28 @@ def test_stop_signals_in_a_row_stop_the_run_and_keep_it(mnist_data, tmp_path, si
     summary = (out / "summary.txt").read_text()
     assert summary.startswith(f"status: interrupted by {name} after epoch {epoch} of linear\n")
     assert f"kept in {out}: settings.json, linear.csv, summary.txt" in stderr
+
+
+README_ROWS = {"linear, winit 0.1, lr 0.5": "linear", "linear + L2 4e-5": "linear-l2",
+               "MLP 64, winit 0.01, lr 0.5": "mlp64", "MLP 64 + L1 4e-5, lr 0.1": "mlp64-l1",
+               "MLP 64 + dropout (0.2, 0), lr 0.1": "mlp64-dropout",
+               "MLP 256 + dropout (0.2, 0), lr 0.1": "mlp256-dropout"}
+
+
+def test_the_readmes_table_is_read_from_the_committed_histories():
+    """Each seed-0 number of the README's table of the six runs (lowest test error and its
+    epoch, final training and test error) is what the committed history says."""
+    import re
+    rows = {}
+    for line in (ROOT / "README.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells and cells[0] in README_ROWS:
+            rows[README_ROWS[cells[0]]] = cells[1:4]
+    assert sorted(rows) == sorted(README_ROWS.values())
+    for name, (lowest, train, test) in rows.items():
+        history = load_history(ROOT / "docs" / "overfitting" / f"{name}.csv")
+        best = min(history[1:], key=lambda e: e.test_error)
+        percent, epoch = re.match(r"([\d.]+)% \((\d+)\)", lowest).groups()
+        assert (float(percent), int(epoch)) == (round(100 * best.test_error, 2), best.epoch), name
+        assert float(train.split("%")[0]) == round(100 * history[-1].train_error, 2), name
+        assert float(test.split("%")[0]) == round(100 * history[-1].test_error, 2), name
