@@ -221,7 +221,8 @@ else:
         print("epoch:%d softloss:%.6f/%.6f zeroone:%.6f/%.6f" % history[-1])"""),
     ("markdown", """Your curves over the notes' (the notes ran 100 epochs; change `EPOCHS` above to
 run more, a second or less each):"""),
-    ("code", """import matplotlib.pyplot as plt
+    ("code", """%matplotlib inline
+import matplotlib.pyplot as plt
 from knetlike.reference import knet_2016
 
 # the notes' numbers, as rows like yours: (epoch, train NLL, test NLL, train error, test error)
