@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from .checks import check_memory, check_rng, check_whole
+from .checks import check_memory, check_number, check_rng, check_whole
 
 
 INITS = ("gaussian", "xavier")
@@ -78,11 +78,7 @@ def check_init(init: str, winit: float | None) -> float:
         return 0.0
     if winit is None:
         return WINIT
-    if isinstance(winit, bool) or not isinstance(winit, (int, float, np.number)) \
-            or not np.isfinite(winit) or winit < 0:
-        raise ValueError(f"winit (the standard deviation of W) must be a finite number >= 0, "
-                         f"got {winit!r}")
-    return winit
+    return check_number(winit, "winit (the standard deviation of W)")
 
 
 def layer_sizes(hidden, classes, inputs) -> list[int]:
