@@ -173,9 +173,9 @@ def penalty(w: list, l1: float = 0, l2: float = 0):
     return sum(l1 * np.abs(W).sum() + l2 * (W * W).sum() for W in w[0::2])
 
 
-defvjp(penalty.__wrapped__, lambda P, w, l1=0, l2=0: lambda g: [      # the primitive
-
-    g * penalty_grad(w[k], l1, l2) if k % 2 == 0 else 0.0 for k in range(len(w))])
+defvjp(penalty.__wrapped__,                 # the primitive, under its check
+       lambda P, w, l1=0, l2=0: lambda g: [
+           g * penalty_grad(w[k], l1, l2) if k % 2 == 0 else 0.0 for k in range(len(w))])
 
 
 def check_dropout_arguments(x, p: float, rng=None) -> None:
