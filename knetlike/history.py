@@ -59,11 +59,15 @@ def parse_history(text: str, source: str = "<text>") -> list[Epoch]:
     source, the line, the column and the value, so a damaged file can be found and fixed.
     """
     rows = csv.DictReader(io.StringIO(text))
-    missing = set(COLUMNS) - set(rows.fieldnames or ())
-    if missing:
-        raise ValueError(f"{source}: not a training history, missing columns {sorted(missing)}; "
-                         f"expected the header {','.join(COLUMNS)}")
-    return [_epoch(row, f"{source}, line {rows.line_num}") for row in rows]
+    try:
+        missing = set(COLUMNS) - set(rows.fieldnames or ())
+        if missing:
+            raise ValueError(f"{source}: not a training history, missing columns "
+                             f"{sorted(missing)}; expected the header {','.join(COLUMNS)}")
+        return [_epoch(row, f"{source}, line {rows.line_num}") for row in rows]
+    except csv.Error as err:           # a field of over 131,072 characters, a NUL, ...
+        raise ValueError(f"{source}, line {rows.line_num + 1}: not CSV that a history holds "
+                         f"({err}); correct or delete that line") from None
 
 
 def _epoch(row: dict[str | None, Any], where: str) -> Epoch:

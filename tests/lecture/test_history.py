@@ -122,3 +122,11 @@ def test_read_history_reads_only_a_small_regular_file(tmp_path, make, message):
     path = make(tmp_path)
     with pytest.raises(ValueError, match=re.escape(message)):
         read_history(path)
+
+
+def test_a_field_too_long_for_csv_is_a_value_error_naming_the_line(tmp_path):
+    from knetlike.history import read_history
+    path = tmp_path / "h.csv"
+    path.write_text("epoch,train_nll,test_nll,train_error,test_error\n" + "x" * 200_000 + "\n")
+    with pytest.raises(ValueError, match=r"h.csv, line 2: not CSV that a history holds"):
+        read_history(path)
