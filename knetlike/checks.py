@@ -240,12 +240,6 @@ def check_distributions(ygold) -> None:
                      f"{fault}; use onehot(labels, C) for labels")
 
 
-def check_batch(w, x, ygold) -> None:
-    """A training batch ``(x, ygold)`` against the model ``w``: shapes, and targets that are
-    probability vectors (``check_model``)."""
-    check_model(w, x, ygold)
-
-
 def check_finite(x, name: str = "x") -> None:
     """Data must be finite: a NaN or inf gives believable-looking but meaningless numbers."""
     finite = np.isfinite(x)

@@ -68,7 +68,7 @@ class Measuring:
     """
 
     def __init__(self, w: list, trn: tuple, tst: tuple, history: list,
-                 report: Callable[[Epoch], None] | None, cause: Callable[[], str]):
+                 report: Callable[[Epoch], None] | None, cause: str):
         self.w, self.trn, self.tst, self.history, self.report, self.cause = \
             w, trn, tst, history, report, cause
         self.kept = copy(w)                      # the weights of the last epoch in history
@@ -90,10 +90,10 @@ class Measuring:
         if self.pending is not None and (self.pending[3] is not None or not finite):
             self.record()
         self.pending = [epoch, weights, batches, None]
-        if measure or not finite:
-            self.submit()
         if not finite:
             self.record()
+        elif measure:
+            self.submit()
 
     def submit(self) -> None:
         """Start measuring the pending epoch in the background."""
@@ -112,7 +112,7 @@ class Measuring:
         self.pending = None
         fault = self.divergence(result)
         if fault:
-            raise diverged(epoch, fault, batches, self.cause(), self.last_epoch())
+            raise diverged(epoch, fault, batches, self.cause, self.last_epoch())
         self.history.append(result)
         self.kept = weights                    # before report: history and kept agree
         if self.report is not None:

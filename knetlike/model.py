@@ -27,7 +27,7 @@ import autograd.numpy as np
 from autograd.extend import defvjp, primitive
 from autograd.tracer import getval
 
-from .checks import check_batch, check_model, check_number, check_rng, checked_by
+from .checks import check_model, check_number, check_rng, checked_by
 from .derivatives import penalty_grad, predict_backward, relu_backward, softloss_grad
 from .softmax import logp, softloss
 
@@ -106,7 +106,7 @@ def predict(w: list, x, pdrop=0, rng=None):
 
 def check_loss(w: list, x, ygold, l1: float = 0, l2: float = 0, pdrop=0, rng=None) -> None:
     """``loss``'s arguments: a batch that fits the model ``w``, and the options."""
-    check_batch(w, x, ygold)
+    check_model(w, x, ygold)
     check_options(l1, l2, pdrop, rng)
 
 
@@ -123,7 +123,7 @@ def loss(w: list, x, ygold, l1: float = 0, l2: float = 0, pdrop=0, rng=None):
 
 def check_analytic(w: list, x, ygold, l1: float = 0, l2: float = 0) -> None:
     """``analytic_gradient``'s arguments: a batch that fits ``w``, and the penalties."""
-    check_batch(w, x, ygold)
+    check_model(w, x, ygold)
     check_options(l1, l2)
 
 

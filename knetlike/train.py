@@ -20,7 +20,7 @@ import numpy as np
 from autograd.core import make_vjp
 from tqdm import tqdm
 
-from .checks import (arguments_checked, caller_checked, check_batch, check_data, check_finite,
+from .checks import (arguments_checked, caller_checked, check_data, check_finite,
                      check_gradient, check_labelled, check_lr, check_model, check_rng,
                      check_whole, check_writable, checked_by, layer_names)
 from .history import Epoch
@@ -142,7 +142,7 @@ def checked_one_by_one(w: list, data: Iterable) -> Iterator:
     """The batches of an iterable, each checked before it is handed on."""
     count = 0
     for x, ygold in data:
-        check_batch(w, x, ygold)
+        check_model(w, x, ygold)
         if count == 0:
             check_dtypes(w, x)
         count += 1
@@ -193,7 +193,7 @@ def fit(w: list, dtrn: list | Callable[[int], list], trn: tuple, tst: tuple, epo
     gradient, options = training_gradient(gradient, **options)
     first = history[-1].epoch + 1 if history else 1
     quiet = not sys.stderr.isatty() if progress is None else not progress
-    cause = lambda: likely_cause(lr, options)           # noqa: E731
+    cause = likely_cause(lr, options)
     with one_blas_thread(), Measuring(w, trn, tst, history, report, cause) as measuring, \
             arguments_checked():
         for epoch in range(first, first + epochs):
@@ -224,7 +224,7 @@ def likely_cause(lr: float, options: dict) -> str:
 
 
 def check_batches(w: list, batches: Sequence) -> None:
-    """Every batch of a list checked against ``w`` (``check_batch``), and the float types of
+    """Every batch of a list checked against ``w`` (``check_data``), and the float types of
     the first; a ValueError if there is none."""
     if len(batches) == 0:
         raise ValueError(NO_BATCHES)

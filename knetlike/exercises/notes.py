@@ -266,11 +266,6 @@ SOFTLOSS_GRAD = Exercise(
 
 # --- one layer's backward pass -----------------------------------------------------------
 
-def db_of(dy):
-    """The right db: dy summed over the instances, a C x 1 column."""
-    return dy.sum(axis=1, keepdims=True)
-
-
 PREDICT_BACKWARD = Exercise(
     "predict_backward", "predict_backward(x, dy)", lambda x, dy: kl.predict_backward(x, dy),
     lambda: layer_cases("predict_backward"), output=("dW", "db"), mistakes=[

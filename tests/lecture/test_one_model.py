@@ -280,7 +280,7 @@ def test_the_divergence_rule_is_ten_times_where_the_run_began_or_log_c(start, lo
     from knetlike.history import Epoch
     from knetlike.measuring import Measuring
     w = kl.weights(classes=4, inputs=3, rng=0)
-    record = Measuring(w, None, None, [Epoch(0, start, start, 0.5, 0.5)], None, lambda: "")
+    record = Measuring(w, None, None, [Epoch(0, start, start, 0.5, 0.5)], None, "")
     assert bool(record.divergence(Epoch(1, loss, 1.0, 0.5, 0.5))) == diverged
 
 

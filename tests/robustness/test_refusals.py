@@ -98,7 +98,7 @@ def test_the_divergence_rule_measures_from_the_first_epoch_not_the_last(loss, di
     from knetlike.measuring import Measuring
     w = kl.weights(classes=4, inputs=3, rng=0)
     history = [Epoch(0, 2.0, 2.0, 0.5, 0.5), Epoch(1, 0.5, 0.5, 0.1, 0.1)]
-    record = Measuring(w, None, None, history, None, lambda: "")
+    record = Measuring(w, None, None, history, None, "")
     assert bool(record.divergence(Epoch(2, loss, 1.0, 0.5, 0.5))) == diverged
 
 
