@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,19 @@ import pytest
 
 from knetlike.data import DataError, fashion_mnist, mnist
 from knetlike.data.idx import idx_bytes
+
+
+SCRIPTS = Path(__file__).parents[1] / "scripts"
+
+
+def load_script(name: str):
+    """scripts/<name>.py imported as a module (``<name>_script`` in sys.modules), to call its
+    functions in-process; tests import it with ``from conftest import load_script``."""
+    spec = importlib.util.spec_from_file_location(f"{name}_script", SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)
+    spec.loader.exec_module(module)
+    return module
 
 
 def write_idx_file(path: Path, array: np.ndarray, gz: bool = False) -> Path:

@@ -6,8 +6,6 @@ The models are built with ``weights`` and trained with the package's own loop
 (``minibatch``, ``onehot``, ``train``) on the seeded toy sets, in float64, each in well
 under a second; scripts/boundaries.py is run in-process.
 """
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,9 +16,10 @@ from knetlike.boundaries import (blobs, border, border_curves, borders, boundary
                                  linear_stack, linear_stack_gradient, linear_stack_loss,
                                  plot_boundaries, regions, rings, xor)
 
+from conftest import load_script
+
 BOX = (-4.0, 4.0)
 SQUARE = (-1.2, 1.2)           # the XOR quadrants' box
-SCRIPT = Path(__file__).parents[2] / "scripts" / "boundaries.py"
 
 
 def trained(x, labels, epochs=30, lr=0.1, seed=0, hidden=(), gradient=None):
@@ -291,9 +290,7 @@ def test_collapse_names_the_layer_that_does_not_fit(w, name):
 @pytest.fixture
 def script(monkeypatch):
     """scripts/boundaries.py imported as a module; ``trainings`` counts calls of kl.train."""
-    spec = importlib.util.spec_from_file_location("boundaries_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("boundaries")
     module.trainings = []
     train = kl.train
     monkeypatch.setattr(kl, "train", lambda *a, **k: module.trainings.append(1) or train(*a, **k))

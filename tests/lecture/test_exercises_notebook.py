@@ -3,30 +3,20 @@ every check says "not written yet" and the MNIST part says it is skipped; execut
 library's answers in place of every ``raise NotImplementedError``, every check passes and the
 MNIST run with those functions lands within 0.001 of the notes' numbers; and so does the run
 with a student's plain numpy functions (written out here) for the steps it needs."""
-import importlib.util
 import json
 import re
-import sys
-from pathlib import Path
 
 import pytest
 from nbclient import NotebookClient
 
 from knetlike.reference import TOLERANCE, knet_2016
 
-SCRIPT = Path(__file__).parents[2] / "scripts" / "exercises_notebook.py"
+from conftest import load_script
+
 HANG_GUARD = 900      # seconds allowed per cell: only so that a hung cell ends the test
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("exercises_notebook", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("exercises_notebook", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-script = load_script()
+script = load_script("exercises_notebook")
 
 
 def execute(nb):

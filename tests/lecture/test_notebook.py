@@ -8,28 +8,18 @@ at all. How long the real notebook takes is the benchmark's business, not a test
 Ctrl-C during a run is tested in test_notebook_interrupt.py.
 """
 import copy
-import importlib.util
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-SCRIPT = Path(__file__).parents[2] / "scripts" / "notebook.py"
+from conftest import load_script
+
 HANG_GUARD = 900      # seconds allowed per cell: only so that a hung cell ends the test
 MAX_BYTES = 2_000_000
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("notebook_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("notebook_script", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-notebook = load_script()
+notebook = load_script("notebook")
 
 
 # --- the committed notebook, as it is ----------------------------------------------------

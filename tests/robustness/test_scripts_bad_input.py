@@ -1,7 +1,6 @@
 """Bad input to the scripts: a message and a status (2 for bad flags, before anything is
 written; 1 for data that is not what it claims), never a traceback. The scripts are run
 in-process (their ``main``), from an empty working directory that must stay empty."""
-import importlib.util
 import os
 import signal
 from contextlib import contextmanager
@@ -12,19 +11,13 @@ import pytest
 
 from knetlike.history import Epoch, save_history
 
-SCRIPTS = Path(__file__).parents[2] / "scripts"
+from conftest import load_script
 
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"{name}_script", SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def scripts():
-    return {name: load(name) for name in ("mnist", "compare", "boundaries")}
+    return {name: load_script(name) for name in ("mnist", "compare", "boundaries")}
 
 
 @pytest.fixture

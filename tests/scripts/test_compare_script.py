@@ -1,5 +1,4 @@
 """scripts/compare.py: several runs' histories overlaid, labelled from their settings."""
-import importlib.util
 import json
 import subprocess
 import sys
@@ -10,10 +9,10 @@ import pytest
 from knetlike.history import Epoch, save_history
 from knetlike.reference import knet_2016, knet_mlp_2016
 
+from conftest import load_script
+
 SCRIPT = Path(__file__).parents[2] / "scripts" / "compare.py"
-spec = importlib.util.spec_from_file_location("compare_script", SCRIPT)
-compare_script = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(compare_script)
+compare_script = load_script("compare")
 
 
 def run(*args):

@@ -1,21 +1,13 @@
 """No stale figure: every PNG in docs/figures is what its script draws today from the
 committed data (scripts/figures.py), and the comparison notices a changed drawing."""
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from knetlike import plots
 
-ROOT = Path(__file__).parents[2]
+from conftest import load_script
 
-
-def figures_script():
-    spec = importlib.util.spec_from_file_location("figures_script", ROOT / "scripts" / "figures.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.mnist
@@ -23,7 +15,7 @@ def figures_script():
 def test_every_committed_figure_is_what_its_script_draws_today(mnist_data):
     """Fails on a drawing function, a script or the committed data changed without the
     figures redrawn (`python scripts/figures.py`), or a figure no script draws."""
-    problems = figures_script().check()
+    problems = load_script("figures").check()
     assert problems == [], "\n".join(problems)
 
 
@@ -33,7 +25,7 @@ def test_the_comparison_sees_a_changed_drawing_function(mnist_data, tmp_path, mo
     """The same run redrawn is the committed figure (to the pixel, with the matplotlib that
     drew it); with the run's curves in another colour, or one more character in the title,
     it is not."""
-    figures = figures_script()
+    figures = load_script("figures")
     committed = figures.FIGURES / "mnist_curves.png"
     figures.redraw_runs(tmp_path)
     assert figures.difference(committed, tmp_path / "mnist_curves.png") is None
@@ -52,7 +44,7 @@ def test_the_comparison_sees_a_changed_drawing_function(mnist_data, tmp_path, mo
 
 
 def test_figures_of_other_sizes_or_missing_ones_are_named(tmp_path):
-    figures = figures_script()
+    figures = load_script("figures")
     small, large = tmp_path / "a.png", tmp_path / "b.png"
     plots.save(plots.images(np.zeros((4, 1)), ["0"], 2), small)
     plots.save(plots.images(np.zeros((4, 2)), ["0", "1"], 2), large)

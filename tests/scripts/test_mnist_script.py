@@ -1,7 +1,6 @@
 """scripts/mnist.py end to end on the real MNIST: the notes' numbers, its outputs, and what
 each flag claims to change. Runs that survive their surroundings (signals, locks, full
 disks) are in test_mnist_script_robustness.py; bad input in test_scripts_bad_input.py."""
-import importlib.util
 import json
 import os
 import subprocess
@@ -14,6 +13,8 @@ import pytest
 
 from knetlike.history import load_history
 from knetlike.reference import NEXT_LECTURE_RUN, REFERENCE_RUN, TOLERANCE, compare, knet_2016
+
+from conftest import load_script
 
 SCRIPTS = Path(__file__).parents[2] / "scripts"
 SCRIPT = SCRIPTS / "mnist.py"
@@ -394,9 +395,7 @@ def test_a_model_of_the_companion_notebook_reproduces_overfitting_py_to_the_last
     """One stream from --seed: W, then the dropout masks, in mnist.py as in overfitting.py
     (the notebook's srand(seed) before train): the same settings give the same numbers, to
     the last digit; and the committed history's first rows."""
-    spec = importlib.util.spec_from_file_location("overfitting", SCRIPTS / "overfitting.py")
-    overfitting = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(overfitting)
+    overfitting = load_script("overfitting")
     out = tmp_path / "run"
     run("--hidden", 64, "--lr", 0.1, "--winit", 0.01, "--dropout", 0.2, "--epochs", 2,
         "--out", out)
@@ -412,12 +411,9 @@ def test_the_next_lectures_numbers_are_drawn_under_every_mlp_labelled_by_model()
     """A 784-100-10 run is drawn over the next lecture's figure as "next lecture"; any other
     MLP over the same numbers, labelled for information; the softmax over the notes'."""
     import argparse
-    import importlib.util
 
     from knetlike.data import DATASETS, MNIST
-    spec = importlib.util.spec_from_file_location("mnist_script", SCRIPT)
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("mnist")
 
     def labels(*hidden, dataset=MNIST, legend=True):
         curves = script.reference_curves(argparse.Namespace(hidden=list(hidden)), dataset, legend)

@@ -1,6 +1,5 @@
 """scripts/overfitting.py: the companion notebook's six runs, their committed histories and
 the figures drawn from them. Nothing here trains for more than 2 epochs."""
-import importlib.util
 import json
 import os
 import shutil
@@ -15,13 +14,13 @@ import pytest
 
 from knetlike.history import Epoch, load_history, save_history
 
+from conftest import load_script
+
 ROOT = Path(__file__).parents[2]
 SCRIPT = ROOT / "scripts" / "overfitting.py"
 COMMITTED = ROOT / "docs" / "overfitting"
 
-spec = importlib.util.spec_from_file_location("overfitting", SCRIPT)
-overfitting = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(overfitting)
+overfitting = load_script("overfitting")
 
 # Knet.jl v0.8.5, examples/softmax.ipynb, transcribed from its cells:
 # winit1() = [0.1*randn(10,784), zeros(10,1)]; winit(h...; std=0.01); train(...; lr=0.5, o...)

@@ -1,26 +1,19 @@
 """Every script that writes is one run (knetlike.run.Run): a directory of its own by
 default, never another run's nor the committed files in docs/, which only the commands
 named for it regenerate (``--docs``)."""
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
 
+from conftest import load_script
+
 ROOT = Path(__file__).parents[2]
-SCRIPTS = ROOT / "scripts"
-
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"{name}_run_script", SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def boundaries():
-    return load("boundaries")
+    return load_script("boundaries")
 
 
 def committed_figures():
@@ -63,9 +56,9 @@ def test_boundaries_docs_writes_the_committed_copies(boundaries, tmp_path, monke
 
 
 def test_no_script_writes_into_docs_by_default():
-    assert load("mnist").build_parser().parse_args([]).out is None      # runs/DATASET
-    assert load("overfitting").build_parser().parse_args([]).out == "runs/overfitting"
-    assert load("boundaries").build_parser().parse_args([]).out == "runs/boundaries"
+    assert load_script("mnist").build_parser().parse_args([]).out is None      # runs/DATASET
+    assert load_script("overfitting").build_parser().parse_args([]).out == "runs/overfitting"
+    assert load_script("boundaries").build_parser().parse_args([]).out == "runs/boundaries"
 
 
 # The README, followed top to bottom, changes no committed file except where it says so
