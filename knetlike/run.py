@@ -243,8 +243,8 @@ class Run:
         if self.status != "finished":
             self.say(f"{self.status}; {kept}")
         if failed:
-            self.say(f"could not write {', '.join(failed)} in {self.path} ({reasons(failed)}); "
-                     f"{kept}. Free some space or choose a writable --out, and run again")
+            self.say(f"{could_not_write(self.path, failed)}; {kept}. Free some space or "
+                     f"choose a writable --out, and run again")
         for problem in problems:
             self.say(problem)
         if signals:
@@ -281,9 +281,11 @@ def write_files(directory: Path, writers: Mapping[str, Writer],
     return failed
 
 
-def reasons(failed: Mapping[str, OSError]) -> str:
-    """``curves.png: No space left on device; ...``: each file that failed, and why."""
-    return "; ".join(f"{name}: {err.strerror or err}" for name, err in failed.items())
+def could_not_write(directory: Path, failed: Mapping[str, OSError]) -> str:
+    """``could not write curves.png in runs/mnist (curves.png: No space left on device)``:
+    each file of ``write_files``' failures, and why."""
+    why = "; ".join(f"{name}: {err.strerror or err}" for name, err in failed.items())
+    return f"could not write {', '.join(failed)} in {directory} ({why})"
 
 
 # --- what a run says ----------------------------------------------------------------

@@ -40,7 +40,7 @@ try:                                   # Ctrl-C while the modules load: a line, 
     from knetlike.checks import check_memory
     from knetlike.options import check_out, positive, training_nbytes, whole
     from knetlike.plots import save
-    from knetlike.run import Run, reasons, run_script, show, write_files
+    from knetlike.run import Run, could_not_write, run_script, show, write_files
 except KeyboardInterrupt:
     sys.exit("boundaries.py: interrupted by Ctrl-C while starting; nothing was written")
 
@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                 show(lines[-1])
             if run.stopped:
                 return run.finish({}, lines)
+        # Each copy is drawn anew: a Figure saved twice (bbox_inches="tight") grows a few pixels.
         writers = {name: lambda path, draw=draw: save(draw(), path, dpi=120) for name, draw in
                    zip(FIGURES, (lambda: linear_figure(models, data),
                                  lambda: depth_figure(models, data, args.hidden)))}
@@ -154,8 +155,7 @@ def main(argv: list[str] | None = None) -> int:
             if any(map(diverged, models.values())) else []
         if args.docs:
             failed = write_files(DOCS_FIGURES, writers)        # each atomically
-            problems += [f"could not write {', '.join(failed)} in {DOCS_FIGURES} "
-                         f"({reasons(failed)})"] if failed else []
+            problems += [could_not_write(DOCS_FIGURES, failed)] if failed else []
         run.finish(writers, lines, problems)
     return run.exit_status
 

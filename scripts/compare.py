@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import stat
 import sys
 from pathlib import Path
 
@@ -28,7 +27,7 @@ try:                                   # Ctrl-C while the modules load: a line, 
     from matplotlib.backend_bases import FigureCanvasBase
 
     from knetlike import plots
-    from knetlike.history import MAX_BYTES, Epoch, drawable, read_bounded
+    from knetlike.history import MAX_BYTES, Epoch, drawable, file_kind, read_bounded
     from knetlike.history import read_history as read_history_file
     from knetlike.reference import knet_2016, knet_mlp_2016
     from knetlike.run import model_name, run_script, say
@@ -111,8 +110,9 @@ def find_runs(parser: argparse.ArgumentParser, text: str) -> list[tuple[str, Pat
         parser.error(f"{text}: no such directory or file{broken}; give run directories of "
                      f"mnist.py or history files")
     if not history_file.is_file():
-        parser.error(f"{history_file}: not a regular file but {kind(history_file)}; give run "
-                     f"directories of mnist.py or history files")
+        parser.error(f"{history_file}: not a regular file but "
+                     f"{file_kind(history_file.stat().st_mode)}; give run directories of "
+                     f"mnist.py or history files")
     settings = read_settings(history_file.parent / "settings.json")
     models = models_in(settings)
     if models or (settings and "models" in settings):         # overfitting.py's record
@@ -129,14 +129,6 @@ def models_in(settings: dict | None) -> dict[str, dict]:
     shared = {key: value for key, value in (settings or {}).items() if key != "models"}
     return {name: {**shared, **record} for name, record in models.items()
             if isinstance(record, dict)}
-
-
-def kind(path: Path) -> str:
-    """What a path that is not a regular file is: ``a fifo``, ``a character device``, ..."""
-    mode = path.stat().st_mode
-    kinds = [(stat.S_ISFIFO, "a fifo"), (stat.S_ISCHR, "a character device"),
-             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")]
-    return next((name for test, name in kinds if test(mode)), "not a file")
 
 
 def read_settings(path: Path) -> dict | None:

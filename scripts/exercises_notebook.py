@@ -18,6 +18,9 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from knetlike.files import atomic_write
+from knetlike.run import run_script
+
 NOTEBOOK = Path(__file__).resolve().parents[1] / "docs" / "exercises.ipynb"
 TODO = "    raise NotImplementedError  # your code here"
 
@@ -276,10 +279,10 @@ def main(argv: list[str] | None = None) -> int:
         current = NOTEBOOK.exists() and NOTEBOOK.read_text() == wanted
         print(f"{NOTEBOOK.name} is {'current' if current else 'stale: run this script'}")
         return 0 if current else 1
-    NOTEBOOK.write_text(wanted)
+    atomic_write(NOTEBOOK, wanted)
     print(f"wrote {NOTEBOOK}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script("exercises_notebook.py", main))

@@ -76,14 +76,14 @@ def mnist_script():
     return module
 
 
-def redraw_runs(out: Path) -> list[str]:
+def redraw_runs(out: Path) -> None:
     """mnist.py's figures of the committed runs, drawn into ``out`` by mnist.py's own
     ``outputs`` from each run's settings, history and weights."""
     import knetlike as kl
     from knetlike.data import DATASETS
     from knetlike.history import load_history
 
-    script, drawn = mnist_script(), []
+    script = mnist_script()
     xtrn, ytrn, _, _ = kl.mnist()
     for run in sorted({run for run, _ in FROM_RUNS.values()}):
         settings = json.loads((RUNS / run / "settings.json").read_text())
@@ -95,8 +95,6 @@ def redraw_runs(out: Path) -> list[str]:
         for figure, (source, name) in FROM_RUNS.items():
             if source == run:
                 writers[name](out / figure)
-                drawn.append(figure)
-    return drawn
 
 
 def redraw_scripts(out: Path) -> None:

@@ -24,11 +24,11 @@ try:                                   # Ctrl-C while the modules load: a line, 
     from knetlike.data import DATASETS, MNIST
     from knetlike.history import save_history
     from knetlike.weights import INITS, save_weights
-    from knetlike.reference import NEXT_LECTURE_RUN, REFERENCE_RUN, knet_2016, knet_mlp_2016
+    from knetlike.reference import (NEXT_LECTURE_RUN, REFERENCE_RUN, deviation_lines,
+                                    knet_2016, knet_mlp_2016)
     from knetlike.gradcheck import GCHECK_TOLERANCE, GradientChecks
     from knetlike.options import (check_fits, check_out, check_training_memory, load_data,
                                   nonnegative, positive, probability, whole)
-    from knetlike.reference import deviation_lines
     from knetlike.run import Run, model_name, run_script, show
 except KeyboardInterrupt:
     sys.exit("mnist.py: interrupted by Ctrl-C while starting; nothing was written")

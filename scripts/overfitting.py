@@ -45,7 +45,7 @@ try:                                   # Ctrl-C while the modules load: a line, 
     from knetlike.history import Epoch, drawable, read_bounded, read_history, save_history
     from knetlike.machinery import stop_signals_noted
     from knetlike.options import check_out, load_data, whole
-    from knetlike.run import Run, model_name, reasons, run_script, say, write_files
+    from knetlike.run import Run, could_not_write, model_name, run_script, say, write_files
 except KeyboardInterrupt:
     sys.exit("overfitting.py: interrupted by Ctrl-C while starting; nothing was written")
 
@@ -100,7 +100,7 @@ def run(model: Model, data: tuple, epochs: int, seed: int, report=None,
     w = kl.weights(*model.hidden, winit=model.winit, rng=rng)
     dtrn = kl.minibatch(xtrn, kl.onehot(ytrn, 10), BATCHSIZE)
     return kl.fit(w, dtrn, (xtrn, ytrn), (xtst, ytst), epochs, model.lr,
-                  history=[] if history is None else history, report=report,
+                  history=history, report=report,
                   l1=model.l1, l2=model.l2, pdrop=model.pdrop, rng=rng)
 
 
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             histories[name] = history
         problems = publish(histories, args) if args.docs and not trial.stopped else []
         trial.finish({**{f"{name}.csv": writer(history) for name, history in histories.items()},
-                      **figure_writers(histories, settings(args)["models"])},
+                      **figure_writers(histories, trial.settings["models"])},
                      [f"{name}: {history[-1]}" for name, history in histories.items()],
                      problems)
     return trial.exit_status
@@ -199,18 +199,17 @@ def publish(histories: dict[str, list[Epoch]], args: argparse.Namespace) -> list
     settings in docs/overfitting/settings.json (the other models' records stay), then redraw
     docs/figures from docs/overfitting. Stop signals wait until the files are whole. Returns
     the problems (files that could not be written)."""
-    signals: list[int] = []
-    with stop_signals_noted(signals.append):
+    with stop_signals_noted(lambda signum: None):
         records = dict(read_records(DOCS_HISTORIES))
         records.update({name: record(name, args.epochs, args.seed) for name in histories})
         writers = {f"{name}.csv": writer(history) for name, history in histories.items()}
         writers["settings.json"] = lambda path: atomic_write(path, docs_settings(records))
         failed = write_files(DOCS_HISTORIES, writers)
-        problems = [f"could not write {', '.join(failed)} in {DOCS_HISTORIES} "
-                    f"({reasons(failed)})"] if failed else []
+        problems = [could_not_write(DOCS_HISTORIES, failed)] if failed else []
         problems += publish_figures()
-    say(f"overfitting.py: wrote {', '.join(w for w in writers if w not in failed)} in "
-        f"{DOCS_HISTORIES}")
+    written = [name for name in writers if name not in failed]
+    if written:
+        say(f"overfitting.py: wrote {', '.join(written)} in {DOCS_HISTORIES}")
     return problems
 
 
@@ -221,8 +220,7 @@ def publish_figures() -> list[str]:
     DOCS_FIGURES.mkdir(parents=True, exist_ok=True)
     failed = write_files(DOCS_FIGURES, writers)
     if failed:
-        problems.append(f"could not write {', '.join(failed)} in {DOCS_FIGURES} "
-                        f"({reasons(failed)})")
+        problems.append(could_not_write(DOCS_FIGURES, failed))
     drawn = [name for name in writers if name not in failed]
     if drawn:
         say(f"overfitting.py: drew {', '.join(drawn)} in {DOCS_FIGURES}")
